@@ -1,0 +1,34 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module';
+import { SuperuserBootstrap } from './auth/superuser.bootstrap';
+import { ApiExceptionFilter } from './common/http/api-exception.filter';
+import { BodyParseErrorInterceptor } from './common/http/body-parse-error.interceptor';
+import { RequestValidationPipe } from './common/validation/request-validation.pipe';
+import { AppConfig } from './config/app.config';
+import { AppConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MonitorModule } from './monitor/monitor.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        DatabaseModule.forRoot(config),
+        AuthModule,
+        MonitorModule,
+        HealthModule,
+      ],
+      providers: [
+        SuperuserBootstrap,
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        { provide: APP_PIPE, useClass: RequestValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: BodyParseErrorInterceptor },
+      ],
+    };
+  }
+}

@@ -1,0 +1,24 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+@Entity({ name: 'api_key' })
+export class ApiKey {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Index('ix_api_key_user_id')
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId!: string;
+
+  @Column({ type: 'varchar', length: 255 })
+  name!: string;
+
+  /** SHA-256 of the key; the key itself is never stored. */
+  @Column({ name: 'key_hash', type: 'varchar', length: 64, unique: true })
+  keyHash!: string;
+
+  @Column({ name: 'key_preview', type: 'varchar', length: 16 })
+  keyPreview!: string;
+
+  @Column({ name: 'created_at', type: 'varchar', length: 24 })
+  createdAt!: string;
+}

@@ -1,0 +1,17 @@
+/** A key as listed: never the secret, only a preview of it. */
+export class ApiKeyDto {
+  /** @example "3f1c1a52-8a4e-4f55-9a0e-6a1d5f0f2b8e" */
+  id!: string;
+
+  /** @example "ci-pipeline" */
+  name!: string;
+
+  /**
+   * The key's first and last characters.
+   * @example "sk-AbCd…9xYz"
+   */
+  api_key!: string;
+
+  /** @example "2026-11-24T13:09:00.123Z" */
+  created_at!: string;
+}

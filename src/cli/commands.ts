@@ -1,0 +1,132 @@
+import { ApiKeyService } from '../auth/api-key.service';
+import { UsersService } from '../auth/users.service';
+import { hasControlCharacter } from '../common/validation/control-characters';
+
+/** What a command may use, and where it writes. */
+export interface CliContext {
+  users: UsersService;
+  apiKeys: ApiKeyService;
+  out: (line: string) => void;
+}
+
+/** A mistake in how the command was called: usage is printed and the exit code is 2. */
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: npm run --silent cli -- <command>
+
+Commands:
+  user create <username> [--superuser]   create a user; prints its first API key on the last line
+  user deactivate <username>             deactivate a user: every key of theirs stops working
+  key create <username> [--name <name>]  make an API key; prints it on the last line
+  key list <username>                    list a user's keys (never the secrets)
+  key revoke <key-id>                    revoke a key; it stops working at once
+`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function parse(args: string[], flags: Record<string, 'boolean' | 'string'>) {
+  const positional: string[] = [];
+  const options: Record<string, string | boolean> = {};
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index];
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const name = arg.slice(2);
+    const kind = flags[name];
+    if (!kind) {
+      throw new UsageError(`Unknown option ${arg}.`);
+    }
+    if (kind === 'boolean') {
+      options[name] = true;
+    } else {
+      const value = args[index + 1];
+      if (value === undefined || value.startsWith('--')) {
+        throw new UsageError(`Option ${arg} needs a value.`);
+      }
+      options[name] = value;
+      index += 1;
+    }
+  }
+  return { positional, options };
+}
+
+function one(positional: string[], what: string): string {
+  if (positional.length !== 1) {
+    throw new UsageError(`Expected exactly one ${what}.`);
+  }
+  return positional[0];
+}
+
+function username(positional: string[]): string {
+  const name = one(positional, 'username');
+  if (name.length === 0 || name.length > 255 || hasControlCharacter(name)) {
+    throw new UsageError('A username has 1 to 255 characters and no control characters.');
+  }
+  return name;
+}
+
+/** Runs one command. Throws UsageError for bad arguments and DomainError for refusals. */
+export async function runCommand(argv: string[], context: CliContext): Promise<void> {
+  const [group, action, ...rest] = argv;
+  const command = `${group ?? ''} ${action ?? ''}`.trim();
+  switch (command) {
+    case 'user create': {
+      const { positional, options } = parse(rest, { superuser: 'boolean' });
+      const created = await context.users.create(username(positional), {
+        superuser: options.superuser === true,
+      });
+      context.out(
+        `Created ${options.superuser ? 'superuser' : 'user'} ${created.user.username} (${created.user.id}).`,
+      );
+      context.out(`API key (shown only now, store it safely):`);
+      context.out(created.apiKey.plainKey);
+      return;
+    }
+    case 'user deactivate': {
+      const { positional } = parse(rest, {});
+      const name = username(positional);
+      await context.users.deactivate(name);
+      context.out(`Deactivated ${name}: their API keys no longer work.`);
+      return;
+    }
+    case 'key create': {
+      const { positional, options } = parse(rest, { name: 'string' });
+      const user = await context.users.findByUsername(username(positional));
+      const keyName = typeof options.name === 'string' ? options.name : 'cli';
+      if (keyName.length === 0 || keyName.length > 255) {
+        throw new UsageError('A key name has 1 to 255 characters.');
+      }
+      const issued = await context.apiKeys.issue(user.id, keyName);
+      context.out(`Created key ${issued.record.id} "${keyName}" for ${user.username}.`);
+      context.out(`API key (shown only now, store it safely):`);
+      context.out(issued.plainKey);
+      return;
+    }
+    case 'key list': {
+      const { positional } = parse(rest, {});
+      const user = await context.users.findByUsername(username(positional));
+      const keys = await context.apiKeys.list(user.id);
+      if (keys.length === 0) {
+        context.out(`${user.username} has no API keys.`);
+      }
+      for (const key of keys) {
+        context.out(`${key.id}  ${key.keyPreview}  ${key.createdAt}  ${key.name}`);
+      }
+      return;
+    }
+    case 'key revoke': {
+      const { positional } = parse(rest, {});
+      const id = one(positional, 'key id');
+      if (!UUID.test(id)) {
+        throw new UsageError('A key id is a UUID, as shown by "key list".');
+      }
+      await context.apiKeys.revokeAny(id.toLowerCase());
+      context.out(`Revoked key ${id.toLowerCase()}.`);
+      return;
+    }
+    default:
+      throw new UsageError(command ? `Unknown command "${command}".` : 'No command given.');
+  }
+}

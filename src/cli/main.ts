@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ApiKeyService } from '../auth/api-key.service';
+import { UsersService } from '../auth/users.service';
+import { nestLogLevels } from '../bootstrap/log-levels';
+import { DomainError } from '../common/errors/domain.error';
+import { ConfigError, loadAppConfig } from '../config/app.config';
+import { CliModule } from './cli.module';
+import { USAGE, UsageError, runCommand } from './commands';
+
+/**
+ * The admin CLI: `npm run --silent cli -- <command>`, with the service's environment. Results go
+ * to standard output (a new key alone on the last line); failures to standard error, exit non-zero.
+ */
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+    process.stdout.write(USAGE);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const config = loadAppConfig();
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), {
+    logger: nestLogLevels(config.logLevel === 'info' ? 'warn' : config.logLevel),
+  });
+  try {
+    await runCommand(argv, {
+      users: app.get(UsersService),
+      apiKeys: app.get(ApiKeyService),
+      out: (line) => process.stdout.write(`${line}\n`),
+    });
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    if (error instanceof DomainError || error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`The command failed: ${(error as Error).message ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,66 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { Response } from 'express';
+import { isDatabaseUnavailable } from '../../database/database-errors';
+import { DomainError } from '../errors/domain.error';
+import { RequestValidationError } from '../validation/request-validation.error';
+
+/** Details for Nest's own HTTP errors, worded as FastAPI words them. */
+const HTTP_DETAILS: Partial<Record<number, string>> = {
+  [HttpStatus.NOT_FOUND]: 'Not Found',
+  [HttpStatus.METHOD_NOT_ALLOWED]: 'Method Not Allowed',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'Request body too large',
+};
+
+/**
+ * The one place where errors become HTTP answers: `{"detail": ...}` always; validation issues as
+ * FastAPI's list; 503 while the database is unreachable; 500 for anything else, with the details
+ * kept in the log and never in the answer.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, body } = this.describe(exception);
+    if (response.headersSent) {
+      // A streamed answer failed half-way: the only honest signal left is a cut connection.
+      response.destroy();
+      return;
+    }
+    response.status(status).json(body);
+  }
+
+  private describe(exception: unknown): { status: number; body: object } {
+    if (exception instanceof RequestValidationError) {
+      return { status: HttpStatus.UNPROCESSABLE_ENTITY, body: { detail: exception.issues } };
+    }
+    if (exception instanceof DomainError) {
+      return { status: exception.status, body: { detail: exception.detail } };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const answer = exception.getResponse();
+      const detail =
+        typeof answer === 'object' && answer !== null && 'detail' in answer
+          ? answer.detail
+          : (HTTP_DETAILS[status] ?? exception.message);
+      return { status, body: { detail } };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+      return { status: HttpStatus.SERVICE_UNAVAILABLE, body: { detail: 'Database unavailable' } };
+    }
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { detail: 'Internal server error' } };
+  }
+}

@@ -1,0 +1,96 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { ErrorDto } from './error.dto';
+import { ValidationErrorDto } from './validation-error.dto';
+
+type Examples = Record<string, { summary: string; value: unknown }>;
+
+function detail(summary: string, text: string): Examples {
+  return { [summary.replace(/\W+/g, '_')]: { summary, value: { detail: text } } };
+}
+
+const AUTH_EXAMPLES: Examples = {
+  ...detail('No API key', 'An API key must be passed as query or header'),
+  ...detail('Unknown or revoked key', 'Invalid or missing API key'),
+};
+
+/**
+ * Documents a route's error answers. 403 (authentication), 500 and 503 apply to every protected
+ * route and are always listed; the others are given per route as examples of their bodies.
+ */
+export function ApiErrors(options: {
+  notFound?: string;
+  conflict?: string;
+  validation?: Examples;
+  extra?: { status: number; description: string; detail: string }[];
+}): MethodDecorator & ClassDecorator {
+  const decorators = [
+    ApiResponse({
+      status: 403,
+      description: 'No API key, or an unknown, revoked or inactive one.',
+      type: ErrorDto,
+      examples: AUTH_EXAMPLES,
+    }),
+    ApiResponse({
+      status: 500,
+      description: 'An unexpected failure; details are only in the service log.',
+      type: ErrorDto,
+      example: { detail: 'Internal server error' },
+    }),
+    ApiResponse({
+      status: 503,
+      description: 'The database cannot be reached; retry later.',
+      type: ErrorDto,
+      example: { detail: 'Database unavailable' },
+    }),
+  ];
+  if (options.notFound) {
+    decorators.push(
+      ApiResponse({
+        status: 404,
+        description: 'Not found, or not yours (the two are indistinguishable).',
+        type: ErrorDto,
+        example: { detail: options.notFound },
+      }),
+    );
+  }
+  if (options.conflict) {
+    decorators.push(
+      ApiResponse({
+        status: 409,
+        description: 'Conflict.',
+        type: ErrorDto,
+        example: { detail: options.conflict },
+      }),
+    );
+  }
+  if (options.validation) {
+    decorators.push(
+      ApiResponse({
+        status: 422,
+        description: 'Validation error (FastAPI shape).',
+        type: ValidationErrorDto,
+        examples: options.validation,
+      }),
+    );
+  }
+  for (const extra of options.extra ?? []) {
+    decorators.push(
+      ApiResponse({
+        status: extra.status,
+        description: extra.description,
+        type: ErrorDto,
+        example: { detail: extra.detail },
+      }),
+    );
+  }
+  return applyDecorators(...decorators);
+}
+
+/** One 422 example: a single issue. */
+export function issueExample(
+  summary: string,
+  issue: { type: string; loc: (string | number)[]; msg: string; input: unknown },
+): Examples {
+  return { [summary.replace(/\W+/g, '_')]: { summary, value: { detail: [issue] } } };
+}

@@ -1,0 +1,140 @@
+import { ClassConstructor, plainToInstance } from 'class-transformer';
+import { ValidationError, validateSync } from 'class-validator';
+import { ValidationIssue } from './request-validation.error';
+
+export type InputLocation = 'path' | 'query' | 'body';
+type Loc = (string | number)[];
+
+/** class-validator constraint names, in the order in which one wins over another for a field. */
+const ISSUE_TYPES: [constraint: string, type: string][] = [
+  ['isDefined', 'missing'],
+  ['whitelistValidation', 'extra_forbidden'],
+  ['isString', 'string_type'],
+  ['isUuid', 'uuid_parsing'],
+  ['isArray', 'list_type'],
+  ['isBoolean', 'bool_type'],
+  ['isObject', 'dict_type'],
+  ['isInt', 'int_parsing'],
+  ['minLength', 'string_too_short'],
+  ['maxLength', 'string_too_long'],
+  ['arrayMinSize', 'too_short'],
+  ['arrayMaxSize', 'too_long'],
+  ['isDateTime', 'datetime_parsing'],
+];
+
+/** For checks made on each item of a list, the test that finds the first offending item. */
+const ITEM_CHECKS: Record<string, (item: unknown) => boolean> = {
+  isString: (item) => typeof item === 'string',
+  isObject: (item) => typeof item === 'object' && item !== null && !Array.isArray(item),
+};
+
+function issueFor(error: ValidationError, loc: Loc): ValidationIssue {
+  const constraints = error.constraints ?? {};
+  const names = Object.keys(constraints);
+  const ranked = ISSUE_TYPES.find(([constraint]) => names.includes(constraint));
+  const constraint = ranked?.[0] ?? names[0];
+  const type = ranked?.[1] ?? 'value_error';
+  const fieldLoc = [...loc, error.property];
+
+  if (type === 'missing') {
+    return { type, loc: fieldLoc, msg: 'Field required', input: null };
+  }
+  if (type === 'extra_forbidden') {
+    return { type, loc: fieldLoc, msg: 'Extra inputs are not permitted', input: error.value };
+  }
+  const itemCheck = ITEM_CHECKS[constraint];
+  if (itemCheck && Array.isArray(error.value)) {
+    const index = error.value.findIndex((item) => !itemCheck(item));
+    if (index >= 0) {
+      return {
+        type,
+        loc: [...fieldLoc, index],
+        msg: constraints[constraint],
+        input: error.value[index] as unknown,
+      };
+    }
+  }
+  return { type, loc: fieldLoc, msg: constraints[constraint], input: error.value };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Validates one object against a DTO class and returns the typed instance, or the issues found
+ * (one per field, the most telling first). Unknown fields are refused in bodies and ignored
+ * elsewhere, as FastAPI does.
+ */
+export function validateInput<T extends object>(
+  dto: ClassConstructor<T>,
+  value: unknown,
+  loc: Loc,
+  forbidUnknown: boolean,
+): { value: T; issues: [] } | { value: undefined; issues: ValidationIssue[] } {
+  if (!isPlainObject(value)) {
+    return {
+      value: undefined,
+      issues: [
+        value === undefined || value === null
+          ? { type: 'missing', loc, msg: 'Field required', input: null }
+          : { type: 'dict_type', loc, msg: 'Input should be a valid dictionary', input: value },
+      ],
+    };
+  }
+  const instance = plainToInstance(dto, value, { enableImplicitConversion: false });
+  const errors = validateSync(instance, {
+    whitelist: forbidUnknown,
+    forbidNonWhitelisted: forbidUnknown,
+    forbidUnknownValues: false,
+    validationError: { target: false, value: true },
+  });
+  if (errors.length === 0) {
+    return { value: instance, issues: [] };
+  }
+  return { value: undefined, issues: errors.map((error) => issueFor(error, loc)) };
+}
+
+/** Validates a JSON array body of DTOs; issues are located by item index. */
+export function validateInputList<T extends object>(
+  dto: ClassConstructor<T>,
+  value: unknown,
+  limits: { min: number; max: number },
+): { value: T[]; issues: [] } | { value: undefined; issues: ValidationIssue[] } {
+  if (value === undefined || value === null) {
+    return {
+      value: undefined,
+      issues: [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }],
+    };
+  }
+  if (!Array.isArray(value)) {
+    return {
+      value: undefined,
+      issues: [
+        { type: 'list_type', loc: ['body'], msg: 'Input should be a valid list', input: value },
+      ],
+    };
+  }
+  if (value.length < limits.min) {
+    const msg = `List should have at least ${limits.min} item${limits.min === 1 ? '' : 's'} after validation, not ${value.length}`;
+    return { value: undefined, issues: [{ type: 'too_short', loc: ['body'], msg, input: value }] };
+  }
+  if (value.length > limits.max) {
+    const msg = `List should have at most ${limits.max} items after validation, not ${value.length}`;
+    return {
+      value: undefined,
+      issues: [{ type: 'too_long', loc: ['body'], msg, input: `[${value.length} items]` }],
+    };
+  }
+  const items: T[] = [];
+  const issues: ValidationIssue[] = [];
+  value.forEach((item: unknown, index) => {
+    const result = validateInput(dto, item, ['body', index], true);
+    if (result.value) {
+      items.push(result.value);
+    } else {
+      issues.push(...result.issues);
+    }
+  });
+  return issues.length > 0 ? { value: undefined, issues } : { value: items, issues: [] };
+}

@@ -1,0 +1,7 @@
+import { ApiKey } from '../auth/api-key.entity';
+import { User } from '../auth/user.entity';
+import { Flow } from '../monitor/flow.entity';
+import { Message } from '../monitor/message.entity';
+
+/** Every entity the service maps, in one list shared by the app, the CLI and ormconfig.ts. */
+export const ENTITIES = [User, ApiKey, Flow, Message];

@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import Database from 'better-sqlite3';
+import { PoolClient } from 'pg';
+import QueryStream from 'pg-query-stream';
+import { DataSource } from 'typeorm';
+
+export type Row = Record<string, unknown>;
+
+const POSTGRES_BATCH_ROWS = 1000;
+
+/**
+ * Reads the rows of one SELECT as they come, so that a response of any size never sits whole in
+ * memory. One statement whatever the row count:
+ * - PostgreSQL: a server-side cursor on a pooled connection;
+ * - SQLite file: a read-only connection of its own (WAL mode), so that the writer and other
+ *   requests go on while a slow client reads;
+ * - SQLite in memory: there is no second connection to such a database, so the rows are read at
+ *   once on the main one (a throwaway database is small).
+ */
+@Injectable()
+export class RowStreamer {
+  constructor(private readonly dataSource: DataSource) {}
+
+  stream(sql: string, parameters: unknown[]): AsyncIterable<Row> {
+    if (this.dataSource.options.type === 'postgres') {
+      return this.streamPostgres(sql, parameters);
+    }
+    const file = this.dataSource.options.database as string;
+    if (file === ':memory:') {
+      return this.readSqliteMemory(sql, parameters);
+    }
+    return this.streamSqliteFile(file, sql, parameters);
+  }
+
+  private async *streamPostgres(sql: string, parameters: unknown[]): AsyncIterable<Row> {
+    const runner = this.dataSource.createQueryRunner('slave');
+    this.dataSource.logger.logQuery(sql, parameters, runner);
+    try {
+      const client = (await runner.connect()) as PoolClient;
+      const stream = client.query(
+        new QueryStream(sql, parameters, { batchSize: POSTGRES_BATCH_ROWS }),
+      );
+      try {
+        for await (const row of stream) {
+          yield row as Row;
+        }
+      } finally {
+        stream.destroy();
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- better-sqlite3 reads synchronously; the generator is async so that callers await between rows.
+  private async *streamSqliteFile(
+    file: string,
+    sql: string,
+    parameters: unknown[],
+  ): AsyncIterable<Row> {
+    this.dataSource.logger.logQuery(sql, parameters);
+    const reader = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+    try {
+      const rows = reader.prepare(sql).iterate(...parameters) as IterableIterator<Row>;
+      try {
+        for (const row of rows) {
+          yield row;
+        }
+      } finally {
+        rows.return?.();
+      }
+    } finally {
+      reader.close();
+    }
+  }
+
+  private async *readSqliteMemory(sql: string, parameters: unknown[]): AsyncIterable<Row> {
+    const rows = await this.dataSource.query<Row[]>(sql, parameters);
+    yield* rows;
+  }
+}

@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './bootstrap/create-app';
+import { ConfigError, loadAppConfig } from './config/app.config';
+import { describeDatabase } from './config/database-url';
+
+async function main(): Promise<void> {
+  const config = loadAppConfig();
+  const app = await createApp(config);
+  await app.listen(config.port);
+  const logger = new Logger('Bootstrap');
+  logger.log(`Listening on ${await app.getUrl()} with ${describeDatabase(config.database)}`);
+  logger.log(`Swagger UI: ${await app.getUrl()}/docs`);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(
+      `monitor-service failed to start: ${(error as Error).stack ?? String(error)}\n`,
+    );
+  }
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+import { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { API_KEY_HEADER } from '../auth/api-key.guard';
+
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('monitor-service')
+    .setDescription(
+      "Stores the messages of LLM-app conversations and manages their sessions, compatible with Langflow's Monitor API. " +
+        'Authenticate with an API key: click "Authorize" and paste it.',
+    )
+    .setVersion('0.1.0')
+    .addTag('Monitor', 'Messages and their sessions.')
+    .addTag('API keys', "The caller's own API keys.")
+    .addTag('Health', 'Liveness and readiness probes; open, no API key needed.')
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: API_KEY_HEADER,
+        // The service also takes ?x-api-key= and Authorization: Bearer; one scheme keeps the
+        // Authorize dialog to a single field.
+        description:
+          'Your API key (`sk-…`), sent as the `x-api-key` header. The service also accepts it as the ' +
+          '`x-api-key` query parameter or as `Authorization: Bearer <key>`.',
+      },
+      'api_key',
+    )
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/** Swagger UI at /docs and the OpenAPI document at /openapi.json. */
+export function setupOpenApi(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+    customSiteTitle: 'monitor-service API',
+    swaggerOptions: { persistAuthorization: true, tryItOutEnabled: false },
+  });
+}

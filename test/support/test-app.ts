@@ -1,0 +1,112 @@
+import { NestExpressApplication } from '@nestjs/platform-express';
+import * as fs from 'node:fs';
+import { DataSource } from 'typeorm';
+import { hashApiKey } from '../../src/auth/api-key-format';
+import { SUPERUSER_NAME } from '../../src/auth/superuser.bootstrap';
+import { createApp } from '../../src/bootstrap/create-app';
+import { loadAppConfig } from '../../src/config/app.config';
+import { SqlLogger } from '../../src/database/sql-logger';
+import { ApiClient } from './api-client';
+import { TestDatabase, testDatabases } from './databases';
+
+/** The superuser key every test app starts with (MONITOR_SUPERUSER_API_KEY). */
+export const ADMIN_KEY = 'sk-test-admin-key-0123456789abcdefghijklmnopqrstuv';
+
+export interface TestApp {
+  database: TestDatabase;
+  app: NestExpressApplication;
+  api: ApiClient;
+  dataSource: DataSource;
+  /** Counts the SQL statements the service sends while `work` runs. */
+  countStatements(work: () => Promise<unknown>): Promise<{ count: number; statements: string[] }>;
+  /** Empties every table but the superuser and its key. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(
+  database: TestDatabase,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
+  const config = loadAppConfig({
+    DATABASE_URL: database.url,
+    DATABASE_SCHEMA: database.schema,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
+    MONITOR_SUPERUSER_API_KEY: ADMIN_KEY,
+    PORT: '0',
+    ...env,
+  });
+  const app = await createApp(config);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  const dataSource = app.get(DataSource);
+  const sqlLogger = dataSource.logger as SqlLogger;
+
+  return {
+    database,
+    app,
+    dataSource,
+    api: new ApiClient(`http://127.0.0.1:${address.port}`),
+    async countStatements(work) {
+      const statements: string[] = [];
+      const unsubscribe = sqlLogger.subscribe((sql) => statements.push(sql));
+      try {
+        await work();
+      } finally {
+        unsubscribe();
+      }
+      return { count: statements.length, statements };
+    },
+    async reset() {
+      await dataSource.query('DELETE FROM "message"');
+      await dataSource.query('DELETE FROM "flow"');
+      await dataSource.query(
+        `DELETE FROM "api_key" WHERE "key_hash" <> '${hashApiKey(ADMIN_KEY)}'`,
+      );
+      await dataSource.query(`DELETE FROM "user" WHERE "username" <> '${SUPERUSER_NAME}'`);
+      await dataSource.query('UPDATE "user" SET "is_active" = TRUE');
+    },
+    async close() {
+      await app.close();
+      if (database.name === 'postgres' && database.schema) {
+        const { Client } = await import('pg');
+        const client = new Client({ connectionString: database.url });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS "${database.schema}" CASCADE`);
+        await client.end();
+      } else if (database.name === 'sqlite') {
+        const file = database.url.slice('sqlite:'.length);
+        for (const suffix of ['', '-wal', '-shm']) {
+          fs.rmSync(`${file}${suffix}`, { force: true });
+        }
+      }
+    },
+  };
+}
+
+/**
+ * Runs a suite once per test database (SQLite always, PostgreSQL when TEST_DATABASE_URL is
+ * given), against a real HTTP server, each test starting from a clean database.
+ */
+export function describeEachDatabase(title: string, suite: (context: () => TestApp) => void): void {
+  for (const database of testDatabases()) {
+    describe(`${title} [${database.name}]`, () => {
+      let testApp: TestApp | undefined;
+      beforeAll(async () => {
+        testApp = await startTestApp(database);
+      });
+      beforeEach(async () => {
+        await testApp?.reset();
+      });
+      afterAll(async () => {
+        await testApp?.close();
+      });
+      suite(() => {
+        if (!testApp) {
+          throw new Error('the test app did not start');
+        }
+        return testApp;
+      });
+    });
+  }
+}
