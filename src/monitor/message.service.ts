@@ -6,36 +6,29 @@ import { uuidV7 } from '../common/ids/uuid-v7';
 import { nowIso } from '../common/time';
 import { RequestValidationError } from '../common/validation/request-validation.error';
 import { isUniqueViolation } from '../database/database-errors';
-import { RowStreamer } from '../database/row-streamer';
 import { TransactionRunner } from '../database/transaction-runner';
 import { CreateMessageDto } from './dto/create-message.dto';
-import { ListMessagesQueryDto, MessageOrderColumn } from './dto/list-messages.query.dto';
 import { FlowNotFoundError } from './errors/flow-not-found.error';
 import { MessageAlreadyExistsError } from './errors/message-already-exists.error';
 import { Flow } from './flow.entity';
-import { MessageRow, OWNED_FLOW_IDS, selectMessageRow } from './message-row';
+import { UpdateMessageDto } from './dto/update-message.dto';
+import { MessageNotFoundError } from './errors/message-not-found.error';
+import { PreconditionFailedError } from './errors/precondition-failed.error';
+import { ifMatchAllows, messageEtag } from './message-etag';
+import { MESSAGE_ALIAS, selectOwnedMessages } from './message-query';
+import { TaggedMessage } from './message-query.service';
+import { MessageRow, OWNED_FLOW_IDS } from './message-row';
 import { Message } from './message.entity';
-import { serializeMessage, serializeMessages } from './message.serializer';
+import { serializeMessage } from './message.serializer';
 
 /** Rows per INSERT: 14 columns x 200 rows stays far below every driver's parameter limit. */
 const INSERT_CHUNK_ROWS = 200;
-
-const ORDER_PROPERTIES: Record<MessageOrderColumn, string> = {
-  timestamp: 'timestamp',
-  id: 'id',
-  sender: 'sender',
-  sender_name: 'senderName',
-  session_id: 'sessionId',
-  category: 'category',
-  flow_id: 'flowId',
-};
 
 @Injectable()
 export class MessageService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
-    private readonly rows: RowStreamer,
   ) {}
 
   /**
@@ -81,34 +74,120 @@ export class MessageService {
     return messages.map((message) => serializeMessage(this.toRow(message)));
   }
 
-  /** The caller's messages matching the filters, streamed as JSON, in the requested order. */
-  list(owner: AuthenticatedUser, query: ListMessagesQueryDto): AsyncIterable<string> {
-    const builder = selectMessageRow(this.dataSource.createQueryBuilder(Message, 'm'), 'm').where(
-      `m.flowId IN ${OWNED_FLOW_IDS}`,
-      { ownerId: owner.id },
+  /**
+   * Changes some fields of one of the caller's messages and returns it with its new tag. With
+   * `ifMatch`, the change goes ahead only if the message is still as the caller last read it; the
+   * read, the comparison and the write are one transaction holding the row.
+   */
+  async update(
+    ownerId: string,
+    messageId: string,
+    changes: UpdateMessageDto,
+    ifMatch?: string,
+  ): Promise<TaggedMessage> {
+    return this.transactions.run(async (manager) => {
+      const builder = selectOwnedMessages(manager, ownerId, {}).andWhere(
+        `${MESSAGE_ALIAS}.id = :messageId`,
+        { messageId },
+      );
+      if (this.dataSource.options.type === 'postgres') {
+        // SQLite transactions already run one at a time (TransactionRunner).
+        builder.setLock('pessimistic_write');
+      }
+      const current = await builder.getRawOne<MessageRow>();
+      if (!current) {
+        throw new MessageNotFoundError();
+      }
+      const currentJson = serializeMessage(current);
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, messageEtag(currentJson))) {
+        throw new PreconditionFailedError();
+      }
+      const set = this.columnsToSet(current, changes);
+      if (Object.keys(set).length === 0) {
+        return { json: currentJson, etag: messageEtag(currentJson) };
+      }
+      await manager
+        .createQueryBuilder()
+        .update(Message)
+        .set(set)
+        .where('id = :messageId', { messageId })
+        .execute();
+      const json = serializeMessage({ ...current, ...this.toRowFields(set) });
+      return { json, etag: messageEtag(json) };
+    });
+  }
+
+  /** Deletes those of the ids that are the caller's messages; the others are ignored. */
+  async deleteMany(ownerId: string, messageIds: string[]): Promise<void> {
+    await this.transactions.run((manager) =>
+      manager
+        .createQueryBuilder()
+        .delete()
+        .from(Message)
+        .where('id IN (:...messageIds)', { messageIds })
+        .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId })
+        .execute(),
     );
-    if (query.flow_id !== undefined) {
-      builder.andWhere('m.flowId = :flowId', { flowId: query.flow_id });
+  }
+
+  /** The columns an update changes; `edit` turns true when the text really changes. */
+  private columnsToSet(current: MessageRow, changes: UpdateMessageDto): Partial<Message> {
+    const set: Partial<Message> = {};
+    if (changes.text !== undefined) {
+      set.text = changes.text;
     }
-    if (query.session_id !== undefined) {
-      builder.andWhere('m.sessionId = :sessionId', { sessionId: query.session_id });
+    if (changes.sender !== undefined) {
+      set.sender = changes.sender;
     }
-    if (query.sender !== undefined) {
-      builder.andWhere('m.sender = :sender', { sender: query.sender });
+    if (changes.sender_name !== undefined) {
+      set.senderName = changes.sender_name;
     }
-    if (query.sender_name !== undefined) {
-      builder.andWhere('m.senderName = :senderName', { senderName: query.sender_name });
+    if (changes.session_id !== undefined) {
+      set.sessionId = changes.session_id;
     }
-    const order = query.order_by ?? 'timestamp';
-    builder.orderBy(`m.${ORDER_PROPERTIES[order]}`, 'ASC');
-    if (order !== 'timestamp' && order !== 'id') {
-      builder.addOrderBy('m.timestamp', 'ASC');
+    if (changes.files !== undefined) {
+      set.files = JSON.stringify(changes.files);
     }
-    if (order !== 'id') {
-      builder.addOrderBy('m.id', 'ASC');
+    if (changes.error !== undefined) {
+      set.error = changes.error;
     }
-    const [sql, parameters] = builder.getQueryAndParameters();
-    return serializeMessages(this.rows.stream(sql, parameters));
+    if (changes.properties !== undefined) {
+      set.properties = JSON.stringify(changes.properties);
+    }
+    if (changes.category !== undefined) {
+      set.category = changes.category;
+    }
+    if (changes.content_blocks !== undefined) {
+      set.contentBlocks = JSON.stringify(changes.content_blocks);
+    }
+    if (changes.edit !== undefined) {
+      set.edit = changes.edit;
+    } else if (changes.text !== undefined && changes.text !== current.text) {
+      set.edit = true;
+    }
+    return set;
+  }
+
+  /** The response columns among the changed ones. */
+  private toRowFields(set: Partial<Message>): Partial<MessageRow> {
+    const fields: Partial<MessageRow> = {};
+    const names: [keyof Message, keyof MessageRow][] = [
+      ['text', 'text'],
+      ['sender', 'sender'],
+      ['senderName', 'sender_name'],
+      ['sessionId', 'session_id'],
+      ['files', 'files'],
+      ['edit', 'edit'],
+      ['properties', 'properties'],
+      ['category', 'category'],
+      ['contentBlocks', 'content_blocks'],
+    ];
+    for (const [property, field] of names) {
+      if (set[property] !== undefined) {
+        (fields as Record<string, unknown>)[field] = set[property];
+      }
+    }
+    return fields;
   }
 
   private refuseRepeatedIds(items: CreateMessageDto[]): void {

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { RowStreamer } from '../database/row-streamer';
 import { TransactionRunner } from '../database/transaction-runner';
+import { SessionConflictPolicy } from './dto/update-session.query.dto';
+import { SessionAlreadyExistsError } from './errors/session-already-exists.error';
 import { SessionNotFoundError } from './errors/session-not-found.error';
 import { OWNED_FLOW_IDS, selectMessageRow } from './message-row';
 import { Message } from './message.entity';
@@ -30,9 +32,13 @@ export class SessionService {
     ownerId: string,
     oldSessionId: string,
     newSessionId: string,
+    onConflict: SessionConflictPolicy = 'merge',
   ): Promise<AsyncIterable<string>> {
     const renameId = randomUUID();
     const moved = await this.transactions.run(async (manager) => {
+      if (onConflict === 'reject' && newSessionId !== oldSessionId) {
+        await this.refuseExistingSession(manager, ownerId, newSessionId);
+      }
       const result = await manager
         .createQueryBuilder()
         .update(Message)
@@ -55,5 +61,91 @@ export class SessionService {
       .addOrderBy('m.id', 'ASC')
       .getQueryAndParameters();
     return serializeMessages(this.rows.stream(sql, parameters));
+  }
+
+  /**
+   * The caller's session ids (optionally within one flow), most recently active first: by their
+   * newest message, then by id.
+   */
+  listSessionIds(ownerId: string, flowId?: string): AsyncIterable<string> {
+    const builder = this.dataSource
+      .createQueryBuilder(Message, 'm')
+      .select('m.sessionId', 'session_id')
+      .where(`m.flowId IN ${OWNED_FLOW_IDS}`, { ownerId })
+      .groupBy('m.sessionId')
+      .orderBy('MAX(m.timestamp)', 'DESC')
+      .addOrderBy('m.sessionId', 'ASC');
+    if (flowId !== undefined) {
+      builder.andWhere('m.flowId = :flowId', { flowId });
+    }
+    const [sql, parameters] = builder.getQueryAndParameters();
+    return (async function* (rows: AsyncIterable<Record<string, unknown>>) {
+      for await (const row of rows) {
+        yield JSON.stringify(row.session_id);
+      }
+    })(this.rows.stream(sql, parameters));
+  }
+
+  /** Deletes every message the caller has in the session; nothing to delete is not an error. */
+  async deleteSession(ownerId: string, sessionId: string): Promise<void> {
+    await this.transactions.run((manager) =>
+      manager
+        .createQueryBuilder()
+        .delete()
+        .from(Message)
+        .where('session_id = :sessionId', { sessionId })
+        .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId })
+        .execute(),
+    );
+  }
+
+  /**
+   * Deletes every message the caller has in any of the sessions (at most 500 ids, checked by the
+   * caller) and returns how many of those sessions had messages.
+   */
+  async deleteSessions(ownerId: string, sessionIds: string[]): Promise<number> {
+    const unique = [...new Set(sessionIds)];
+    return this.transactions.run(async (manager) => {
+      const counted = await manager
+        .createQueryBuilder(Message, 'm')
+        .select('COUNT(DISTINCT m.sessionId)', 'count')
+        .where('m.sessionId IN (:...sessionIds)', { sessionIds: unique })
+        .andWhere(`m.flowId IN ${OWNED_FLOW_IDS}`, { ownerId })
+        .getRawOne<{ count: string | number }>();
+      await manager
+        .createQueryBuilder()
+        .delete()
+        .from(Message)
+        .where('session_id IN (:...sessionIds)', { sessionIds: unique })
+        .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId })
+        .execute();
+      return Number(counted?.count ?? 0);
+    });
+  }
+
+  /**
+   * For on_conflict=reject: refuses the rename when the caller already has messages in the new
+   * session. On PostgreSQL a transaction-scoped advisory lock on (owner, new session) makes two
+   * concurrent rejecting renames into the same id take turns, so they never both pass the check;
+   * SQLite transactions already take turns.
+   */
+  private async refuseExistingSession(
+    manager: EntityManager,
+    ownerId: string,
+    sessionId: string,
+  ): Promise<void> {
+    if (this.dataSource.options.type === 'postgres') {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        `session:${ownerId}:${sessionId}`,
+      ]);
+    }
+    const exists = await manager
+      .createQueryBuilder(Message, 'm')
+      .where('m.sessionId = :sessionId', { sessionId })
+      .andWhere(`m.flowId IN ${OWNED_FLOW_IDS}`, { ownerId })
+      .getExists();
+    if (exists) {
+      throw new SessionAlreadyExistsError(sessionId);
+    }
   }
 }

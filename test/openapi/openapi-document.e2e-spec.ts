@@ -42,6 +42,16 @@ const VALIDATION_SOURCES = ['path', 'query', 'body'];
 const CONTRACT_NOT_FOUND: Record<string, string> = {
   [`PATCH ${RENAME_PATH}`]: 'No messages found with the given session ID',
   'POST /api/v1/monitor/messages': 'Flow not found',
+  'GET /api/v1/monitor/messages/{message_id}': 'Message not found',
+  'PUT /api/v1/monitor/messages/{message_id}': 'Message not found',
+};
+
+/** Routes addressed by path that answer 204 for a missing resource instead of 404 (idempotent deletes). */
+const IDEMPOTENT_DELETES = new Set(['DELETE /api/v1/monitor/messages/session/{session_id}']);
+
+/** Routes whose success answer is not JSON, with their media type. */
+const NON_JSON_SUCCESS: Record<string, string> = {
+  'GET /api/v1/monitor/messages/export': 'application/x-ndjson',
 };
 
 interface Operation {
@@ -353,7 +363,9 @@ describe('GET /openapi.json', () => {
         if (!response.description?.trim()) {
           problems.push(`${where} has no description`);
         }
-        const media = jsonContent(response);
+        const media = NON_JSON_SUCCESS[op.label]
+          ? response.content?.[NON_JSON_SUCCESS[op.label]]
+          : jsonContent(response);
         if (status === '204') {
           if (response.content) {
             problems.push(`${where} has content`);
@@ -361,7 +373,7 @@ describe('GET /openapi.json', () => {
           continue;
         }
         if (!media?.schema) {
-          problems.push(`${where} has no application/json schema`);
+          problems.push(`${where} has no ${NON_JSON_SUCCESS[op.label] ?? 'application/json'} schema`);
         } else if (mediaExamples(media).length === 0 && !schemaHasExample(media.schema)) {
           problems.push(`${where} has no example`);
         }
@@ -427,7 +439,7 @@ describe('GET /openapi.json', () => {
       const expected = CONTRACT_NOT_FOUND[op.label];
       const addressed = parametersOf(op).some((p) => p.in === 'path');
       if (!notFound) {
-        if (expected || addressed) {
+        if (expected || (addressed && !IDEMPOTENT_DELETES.has(op.label))) {
           problems.push(`${op.label}: no 404`);
         }
         continue;
@@ -517,10 +529,14 @@ describe('GET /openapi.json', () => {
       expect.arrayContaining([
         expect.objectContaining({ name: 'old_session_id', in: 'path', required: true }),
         expect.objectContaining({ name: 'new_session_id', in: 'query', required: true }),
+        expect.objectContaining({ name: 'on_conflict', in: 'query', required: false }),
       ]),
     );
-    expect(parameters).toHaveLength(2);
-    for (const parameter of parameters) {
+    expect(parameters).toHaveLength(3);
+    expect(
+      resolve<SchemaObject>(parameters.find((p) => p.name === 'on_conflict')!.schema!),
+    ).toMatchObject({ enum: ['merge', 'reject'] });
+    for (const parameter of parameters.filter((p) => p.name !== 'on_conflict')) {
       expect(resolve<SchemaObject>(parameter.schema!)).toMatchObject({
         type: 'string',
         minLength: 1,

@@ -1,13 +1,58 @@
 import { StreamableFile } from '@nestjs/common';
 import { Readable } from 'node:stream';
 
-/**
- * Sends items (each already JSON text) as one JSON array, as they come, with backpressure. The
- * first item is read before the answer starts, so that a failing query still becomes a proper
- * error answer instead of a cut-off 200.
- */
-export async function jsonArrayResponse(
+/** How items (each already JSON text) are framed into one answer. */
+interface Framing {
+  type: string;
+  empty: string;
+  open: string;
+  separator: string;
+  close: string;
+}
+
+const JSON_ARRAY: Framing = {
+  type: 'application/json',
+  empty: '[]',
+  open: '[',
+  separator: ',',
+  close: ']',
+};
+
+const NDJSON: Framing = {
+  type: 'application/x-ndjson',
+  empty: '',
+  open: '',
+  separator: '\n',
+  close: '\n',
+};
+
+/** Sends items as one JSON array, as they come (see streamItems). */
+export function jsonArrayResponse(
   items: AsyncIterable<string> | Iterable<string>,
+): Promise<StreamableFile> {
+  return streamItems(items, JSON_ARRAY);
+}
+
+/** Sends items as newline-delimited JSON, one a line, as they come (see streamItems). */
+export function ndjsonResponse(
+  items: AsyncIterable<string> | Iterable<string>,
+): Promise<StreamableFile> {
+  return streamItems(items, NDJSON);
+}
+
+/** Sends one JSON document that is already text. */
+export function jsonTextResponse(json: string): StreamableFile {
+  return new StreamableFile(Buffer.from(json, 'utf8'), { type: 'application/json' });
+}
+
+/**
+ * Streams items with backpressure, never holding the whole answer. The first item is read before
+ * the answer starts, so that a failing query still becomes a proper error answer instead of a
+ * cut-off 200.
+ */
+async function streamItems(
+  items: AsyncIterable<string> | Iterable<string>,
+  framing: Framing,
 ): Promise<StreamableFile> {
   const iterator = (async function* () {
     yield* items;
@@ -22,27 +67,29 @@ export async function jsonArrayResponse(
   async function* chunks(): AsyncGenerator<string> {
     try {
       if (first.done) {
-        yield '[]';
+        if (framing.empty !== '') {
+          yield framing.empty;
+        }
         return;
       }
       // Batching items into chunks of about 64 KiB keeps the per-write overhead low.
-      let chunk = `[${first.value}`;
+      let chunk = `${framing.open}${first.value}`;
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        chunk += `,${next.value}`;
+        chunk += `${framing.separator}${next.value}`;
         if (chunk.length >= 65536) {
           yield chunk;
           chunk = '';
         }
       }
-      yield `${chunk}]`;
+      yield `${chunk}${framing.close}`;
     } finally {
       // Ends the source (and frees its connection) also when the client goes away early.
       await iterator.return(undefined);
     }
   }
   const stream = Readable.from(chunks(), { objectMode: false });
-  const file = new StreamableFile(stream, { type: 'application/json' });
-  // Half an array is already sent: cutting the connection is the only honest signal left.
+  const file = new StreamableFile(stream, { type: framing.type });
+  // Part of the answer is already sent: cutting the connection is the only honest signal left.
   file.setErrorHandler((error, response) => {
     if (response.destroy) {
       response.destroy(error);

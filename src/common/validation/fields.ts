@@ -8,8 +8,11 @@ import {
   IsIn,
   IsObject,
   IsString,
+  IsInt,
   IsUUID,
+  Max,
   MaxLength,
+  Min,
   MinLength,
   ValidateIf,
   ValidationOptions,
@@ -192,5 +195,19 @@ export function ListSize(min: number, max: number): Decorator {
       message: `List should have at least ${min} item${min === 1 ? '' : 's'} after validation`,
     }),
     ArrayMaxSize(max, { message: `List should have at most ${max} items after validation` }),
+  );
+}
+
+/** An integer within bounds; a query string's digits are read as a number. */
+export function IntField(options: { min: number; max: number }): Decorator {
+  return all(
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' && /^[+-]?\d{1,15}$/.test(value.trim()) ? Number(value) : value,
+    ),
+    IsInt({ message: 'Input should be a valid integer, unable to parse string as an integer' }),
+    Min(options.min, {
+      message: `Input should be greater than or equal to ${options.min}`,
+    }),
+    Max(options.max, { message: `Input should be less than or equal to ${options.max}` }),
   );
 }

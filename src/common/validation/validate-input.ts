@@ -15,6 +15,8 @@ const ISSUE_TYPES: [constraint: string, type: string][] = [
   ['isBoolean', 'bool_type'],
   ['isObject', 'dict_type'],
   ['isInt', 'int_parsing'],
+  ['min', 'greater_than_equal'],
+  ['max', 'less_than_equal'],
   ['minLength', 'string_too_short'],
   ['maxLength', 'string_too_long'],
   ['arrayMinSize', 'too_short'],
@@ -101,6 +103,22 @@ export function validateInputList<T extends object>(
   value: unknown,
   limits: { min: number; max: number },
 ): { value: T[]; issues: [] } | { value: undefined; issues: ValidationIssue[] } {
+  return validateList(value, limits, (item, loc) => validateInput(dto, item, loc, true));
+}
+
+/** One item of a list body: its value, or why it was refused. */
+export type ItemResult<T> =
+  { value: T; issues: [] } | { value: undefined; issues: ValidationIssue[] };
+
+/**
+ * Validates a JSON array body: present, a list, within `limits`, then every item with
+ * `validateItem` (issues located by item index). Nothing is accepted unless every item is.
+ */
+export function validateList<T>(
+  value: unknown,
+  limits: { min: number; max: number },
+  validateItem: (item: unknown, loc: Loc) => ItemResult<T>,
+): { value: T[]; issues: [] } | { value: undefined; issues: ValidationIssue[] } {
   if (value === undefined || value === null) {
     return {
       value: undefined,
@@ -129,9 +147,9 @@ export function validateInputList<T extends object>(
   const items: T[] = [];
   const issues: ValidationIssue[] = [];
   value.forEach((item: unknown, index) => {
-    const result = validateInput(dto, item, ['body', index], true);
-    if (result.value) {
-      items.push(result.value);
+    const result = validateItem(item, ['body', index]);
+    if (result.issues.length === 0) {
+      items.push(result.value as T);
     } else {
       issues.push(...result.issues);
     }

@@ -1,62 +1,29 @@
-import {
-  OneOf,
-  Optional,
-  SessionIdField,
-  StringField,
-  UuidField,
-} from '../../common/validation/fields';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IntField, Optional, StringField } from '../../common/validation/fields';
+import { MessageFiltersQueryDto } from './message-filters.query.dto';
 
-export const MESSAGE_ORDER_COLUMNS = [
-  'timestamp',
-  'id',
-  'sender',
-  'sender_name',
-  'session_id',
-  'category',
-  'flow_id',
-] as const;
+export const MAX_PAGE_SIZE = 1000;
 
-export type MessageOrderColumn = (typeof MESSAGE_ORDER_COLUMNS)[number];
-
-/** Langflow's filters; all optional and combined with AND. */
-export class ListMessagesQueryDto {
+/**
+ * Langflow's filters, plus keyset pagination (an extension). Without `limit` and `cursor` the whole
+ * list comes back, as in Langflow.
+ */
+export class ListMessagesQueryDto extends MessageFiltersQueryDto {
   /**
-   * Only messages of this flow (a UUID).
-   * @example "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
+   * Page size, 1 to 1000. The answer is still a bare array; when more messages follow, the next
+   * page's cursor comes in the `X-Next-Cursor` header and its address in `Link: <...>; rel="next"`.
+   * @example 100
    */
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, type: 'integer' })
   @Optional()
-  @UuidField()
-  flow_id?: string;
+  @IntField({ min: 1, max: MAX_PAGE_SIZE })
+  limit?: number;
 
   /**
-   * Only messages of this session (1 to 255 characters). In a query string `+` means a space.
-   * @example "support-chat-42"
+   * The opaque cursor from the previous page's `X-Next-Cursor` header, with the same `order_by`
+   * and `order`. Without `limit`, the page size the cursor was made with.
    */
   @Optional()
-  @SessionIdField()
-  session_id?: string;
-
-  /**
-   * Only messages with this sender, e.g. `User` or `Machine`.
-   * @example "User"
-   */
-  @Optional()
-  @StringField({ max: 255 })
-  sender?: string;
-
-  /**
-   * Only messages with this sender name, e.g. `User` or `AI`.
-   * @example "AI"
-   */
-  @Optional()
-  @StringField({ max: 255 })
-  sender_name?: string;
-
-  /**
-   * Column to sort by, ascending; ties are broken by timestamp, then id.
-   * @example "timestamp"
-   */
-  @Optional()
-  @OneOf(MESSAGE_ORDER_COLUMNS)
-  order_by?: MessageOrderColumn;
+  @StringField({ min: 1, max: 2048 })
+  cursor?: string;
 }

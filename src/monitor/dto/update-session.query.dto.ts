@@ -1,5 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Required, SessionIdField } from '../../common/validation/fields';
+import { OneOf, Optional, Required, SessionIdField } from '../../common/validation/fields';
+
+export const SESSION_CONFLICT_POLICIES = ['merge', 'reject'] as const;
+
+export type SessionConflictPolicy = (typeof SESSION_CONFLICT_POLICIES)[number];
 
 export class UpdateSessionQueryDto {
   /**
@@ -12,4 +16,13 @@ export class UpdateSessionQueryDto {
   @Required()
   @SessionIdField()
   new_session_id!: string;
+
+  /**
+   * What to do when the caller already has messages in `new_session_id`: `merge` them (Langflow's
+   * behaviour, the default) or `reject` the rename with 409 and change nothing (an extension).
+   * @example "merge"
+   */
+  @Optional()
+  @OneOf(SESSION_CONFLICT_POLICIES)
+  on_conflict?: SessionConflictPolicy;
 }

@@ -1,0 +1,69 @@
+import {
+  BooleanField,
+  ObjectField,
+  ObjectListField,
+  Optional,
+  SessionIdField,
+  StringField,
+  StringListField,
+} from '../../common/validation/fields';
+
+/** The fields of a message that can change; every one is optional, unknown fields are refused. */
+export class UpdateMessageDto {
+  /**
+   * The new text; when it differs from the current one, `edit` becomes true (unless this body sets
+   * `edit` itself).
+   * @example "Hello, can you help me reset my password? (edited)"
+   */
+  @Optional()
+  @StringField()
+  text?: string;
+
+  /** @example "User" */
+  @Optional()
+  @StringField({ min: 1, max: 255 })
+  sender?: string;
+
+  /** @example "User" */
+  @Optional()
+  @StringField({ min: 1, max: 255 })
+  sender_name?: string;
+
+  /**
+   * Moves this one message to another session (1 to 255 characters, no control characters).
+   * @example "support-chat-42"
+   */
+  @Optional()
+  @SessionIdField()
+  session_id?: string;
+
+  /** @example [] */
+  @Optional()
+  @StringListField()
+  files?: string[];
+
+  /** @example true */
+  @Optional()
+  @BooleanField()
+  edit?: boolean;
+
+  /** @example false */
+  @Optional()
+  @BooleanField()
+  error?: boolean;
+
+  /** @example {"source": "web"} */
+  @Optional()
+  @ObjectField()
+  properties?: Record<string, unknown>;
+
+  /** @example "message" */
+  @Optional()
+  @StringField({ min: 1, max: 255 })
+  category?: string;
+
+  /** @example [] */
+  @Optional()
+  @ObjectListField()
+  content_blocks?: Record<string, unknown>[];
+}
