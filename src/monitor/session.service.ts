@@ -102,23 +102,35 @@ export class SessionService {
   /**
    * Deletes every message the caller has in any of the sessions (at most 500 ids, checked by the
    * caller) and returns how many of those sessions had messages.
+   *
+   * The count must be of what this request deleted: on PostgreSQL a count taken before the DELETE
+   * would also count rows a concurrent delete removes first, so there one statement deletes and
+   * counts. SQLite transactions take turns, so there the count before the DELETE is exact.
    */
   async deleteSessions(ownerId: string, sessionIds: string[]): Promise<number> {
     const unique = [...new Set(sessionIds)];
     return this.transactions.run(async (manager) => {
+      const deletion = manager
+        .createQueryBuilder()
+        .delete()
+        .from(Message)
+        .where('session_id IN (:...sessionIds)', { sessionIds: unique })
+        .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId });
+      if (this.dataSource.options.type === 'postgres') {
+        const [sql, parameters] = deletion.returning('"session_id"').getQueryAndParameters();
+        const [row] = await manager.query<{ count: string }[]>(
+          `WITH "deleted" AS (${sql}) SELECT COUNT(DISTINCT "session_id") AS "count" FROM "deleted"`,
+          parameters,
+        );
+        return Number(row?.count ?? 0);
+      }
       const counted = await manager
         .createQueryBuilder(Message, 'm')
         .select('COUNT(DISTINCT m.sessionId)', 'count')
         .where('m.sessionId IN (:...sessionIds)', { sessionIds: unique })
         .andWhere(`m.flowId IN ${OWNED_FLOW_IDS}`, { ownerId })
         .getRawOne<{ count: string | number }>();
-      await manager
-        .createQueryBuilder()
-        .delete()
-        .from(Message)
-        .where('session_id IN (:...sessionIds)', { sessionIds: unique })
-        .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId })
-        .execute();
+      await deletion.execute();
       return Number(counted?.count ?? 0);
     });
   }
