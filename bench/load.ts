@@ -1,0 +1,91 @@
+import { performance } from 'node:perf_hooks';
+import { HttpClient } from './http';
+import { percentile, round } from './stats';
+
+export interface LoadResult {
+  connections: number;
+  seconds: number;
+  requests: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+  /** The first few error descriptions, to explain a non-zero count. */
+  errorSamples: string[];
+}
+
+/** What one connection sends next; `connection` is its index, `sequence` counts its requests. */
+export type NextRequest = (
+  connection: number,
+  sequence: number,
+) => { method: string; path: string; headers?: Record<string, string> };
+
+/**
+ * A closed-loop load: `connections` keep-alive connections, each sending its next request as soon
+ * as the previous answer is fully read, for `seconds`. A request counts as an error unless it
+ * answers 2xx. A warm-up of `warmupSeconds` runs first and is not counted.
+ */
+export async function runLoad(
+  baseUrl: string,
+  connections: number,
+  seconds: number,
+  next: NextRequest,
+  warmupSeconds = 1,
+): Promise<LoadResult> {
+  const client = new HttpClient(baseUrl, connections);
+  const sequences = new Array<number>(connections).fill(0);
+  const latencies: number[] = [];
+  const errorSamples: string[] = [];
+  let errors = 0;
+
+  async function loop(connection: number, until: number, record: boolean): Promise<void> {
+    while (performance.now() < until) {
+      const { method, path, headers } = next(connection, sequences[connection]);
+      sequences[connection] += 1;
+      const startedAt = performance.now();
+      let failure: string | undefined;
+      try {
+        const response = await client.request(method, path, headers);
+        if (response.status < 200 || response.status >= 300) {
+          failure = `${method} ${path}: HTTP ${response.status}`;
+        }
+      } catch (error) {
+        failure = `${method} ${path}: ${(error as Error).message}`;
+      }
+      if (!record) {
+        continue;
+      }
+      latencies.push(performance.now() - startedAt);
+      if (failure !== undefined) {
+        errors += 1;
+        if (errorSamples.length < 5) {
+          errorSamples.push(failure);
+        }
+      }
+    }
+  }
+
+  try {
+    const warmupUntil = performance.now() + warmupSeconds * 1000;
+    await Promise.all(Array.from({ length: connections }, (_, i) => loop(i, warmupUntil, false)));
+    const startedAt = performance.now();
+    const until = startedAt + seconds * 1000;
+    await Promise.all(Array.from({ length: connections }, (_, i) => loop(i, until, true)));
+    const elapsed = (performance.now() - startedAt) / 1000;
+    latencies.sort((a, b) => a - b);
+    return {
+      connections,
+      seconds: round(elapsed, 2),
+      requests: latencies.length,
+      rps: round(latencies.length / elapsed, 1),
+      p50Ms: round(percentile(latencies, 0.5)),
+      p99Ms: round(percentile(latencies, 0.99)),
+      maxMs: round(latencies[latencies.length - 1] ?? Number.NaN),
+      errors,
+      errorSamples,
+    };
+  } finally {
+    client.close();
+  }
+}
