@@ -35,9 +35,10 @@ export class SessionService {
     onConflict: SessionConflictPolicy = 'merge',
   ): Promise<AsyncIterable<string>> {
     const renameId = randomUUID();
+    const rejectConflict = onConflict === 'reject' && newSessionId !== oldSessionId;
     const moved = await this.transactions.run(async (manager) => {
-      if (onConflict === 'reject' && newSessionId !== oldSessionId) {
-        await this.refuseExistingSession(manager, ownerId, newSessionId);
+      if (rejectConflict) {
+        await this.lockSessionId(manager, ownerId, newSessionId);
       }
       const result = await manager
         .createQueryBuilder()
@@ -46,7 +47,13 @@ export class SessionService {
         .where('session_id = :oldSessionId', { oldSessionId })
         .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId })
         .execute();
-      return result.affected ?? 0;
+      const affected = result.affected ?? 0;
+      // Checked after the move so that a missing old session is a 404 before it is a conflict;
+      // the throw rolls the move back.
+      if (rejectConflict && affected > 0) {
+        await this.refuseMergedSession(manager, ownerId, newSessionId, renameId);
+      }
+      return affected;
     });
     if (moved === 0) {
       throw new SessionNotFoundError();
@@ -136,12 +143,11 @@ export class SessionService {
   }
 
   /**
-   * For on_conflict=reject: refuses the rename when the caller already has messages in the new
-   * session. On PostgreSQL a transaction-scoped advisory lock on (owner, new session) makes two
-   * concurrent rejecting renames into the same id take turns, so they never both pass the check;
-   * SQLite transactions already take turns.
+   * For on_conflict=reject on PostgreSQL: a transaction-scoped advisory lock on (owner, new
+   * session), so that two concurrent rejecting renames into the same id take turns and never both
+   * pass the check. SQLite transactions already take turns.
    */
-  private async refuseExistingSession(
+  private async lockSessionId(
     manager: EntityManager,
     ownerId: string,
     sessionId: string,
@@ -151,10 +157,20 @@ export class SessionService {
         `session:${ownerId}:${sessionId}`,
       ]);
     }
+  }
+
+  /** Refuses the rename when the new session already held messages of the caller's. */
+  private async refuseMergedSession(
+    manager: EntityManager,
+    ownerId: string,
+    sessionId: string,
+    renameId: string,
+  ): Promise<void> {
     const exists = await manager
       .createQueryBuilder(Message, 'm')
       .where('m.sessionId = :sessionId', { sessionId })
       .andWhere(`m.flowId IN ${OWNED_FLOW_IDS}`, { ownerId })
+      .andWhere('(m.renameId IS NULL OR m.renameId <> :renameId)', { renameId })
       .getExists();
     if (exists) {
       throw new SessionAlreadyExistsError(sessionId);

@@ -124,6 +124,18 @@ describeEachDatabase('PATCH .../session/{old_session_id}?on_conflict=', (ctx) =>
       expect(response.body).toEqual({ detail: 'No messages found with the given session ID' });
       expect(await stored()).toEqual(rowsOf(mallory, theirs));
     });
+
+    it('answers 404 rather than 409 when the old session is missing and the new one exists', async () => {
+      const alice = await createUser(ctx());
+      await ingestSession(ctx(), alice.key, { sessionId: 'taken', count: 2 });
+      const before = await stored();
+
+      const response = await renameOf(alice, 'missing', 'taken', 'reject');
+
+      expect(response.status).toBe(404);
+      expect(response.body).toEqual({ detail: 'No messages found with the given session ID' });
+      expect(await stored()).toEqual(before);
+    });
   });
 
   describe('on_conflict=merge', () => {
