@@ -5,11 +5,13 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  NotFoundException,
 } from '@nestjs/common';
-import { Response } from 'express';
+import { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '../../database/database-errors';
 import { DomainError } from '../errors/domain.error';
 import { RequestValidationError } from '../validation/request-validation.error';
+import { allowedMethods } from './allowed-methods';
 
 /** Details for Nest's own HTTP errors, worded as FastAPI words them. */
 const HTTP_DETAILS: Partial<Record<number, string>> = {
@@ -35,7 +37,22 @@ export class ApiExceptionFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
+    const request = host.switchToHttp().getRequest<Request>();
+    const allowed = this.isUnmatchedRoute(exception, request) ? allowedMethods(request) : [];
+    if (allowed.length > 0) {
+      response.setHeader('Allow', allowed.join(', '));
+      response.status(HttpStatus.METHOD_NOT_ALLOWED).json({ detail: 'Method Not Allowed' });
+      return;
+    }
     response.status(status).json(body);
+  }
+
+  /** Nest's answer when no route took the request (its wording is the only sign of it). */
+  private isUnmatchedRoute(exception: unknown, request: Request): boolean {
+    return (
+      exception instanceof NotFoundException &&
+      exception.message === `Cannot ${request.method} ${request.originalUrl}`
+    );
   }
 
   private describe(exception: unknown): { status: number; body: object } {

@@ -118,11 +118,17 @@ export function ObjectField(): Decorator {
   return IsObject({ message: 'Input should be a valid dictionary' });
 }
 
+/**
+ * Marks a check made on each item of a list, so that its issue points at the offending item
+ * (validate-input.ts); the same check on a whole value must not.
+ */
+export const EACH_ITEM = { eachItem: true } as const;
+
 /** A list of strings. */
 export function StringListField(): Decorator {
   return all(
     IsArray({ message: 'Input should be a valid list' }),
-    IsString({ each: true, message: 'Input should be a valid string' }),
+    IsString({ each: true, context: EACH_ITEM, message: 'Input should be a valid string' }),
   );
 }
 
@@ -130,7 +136,7 @@ export function StringListField(): Decorator {
 export function ObjectListField(): Decorator {
   return all(
     IsArray({ message: 'Input should be a valid list' }),
-    IsObject({ each: true, message: 'Input should be a valid dictionary' }),
+    IsObject({ each: true, context: EACH_ITEM, message: 'Input should be a valid dictionary' }),
   );
 }
 

@@ -1,5 +1,6 @@
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
+import { EACH_ITEM } from './fields';
 import { ValidationIssue } from './request-validation.error';
 
 export type InputLocation = 'path' | 'query' | 'body';
@@ -44,7 +45,8 @@ function issueFor(error: ValidationError, loc: Loc): ValidationIssue {
   if (type === 'extra_forbidden') {
     return { type, loc: fieldLoc, msg: 'Extra inputs are not permitted', input: error.value };
   }
-  const itemCheck = ITEM_CHECKS[constraint];
+  const perItem = (error.contexts?.[constraint] as typeof EACH_ITEM | undefined)?.eachItem;
+  const itemCheck = perItem ? ITEM_CHECKS[constraint] : undefined;
   if (itemCheck && Array.isArray(error.value)) {
     const index = error.value.findIndex((item) => !itemCheck(item));
     if (index >= 0) {
