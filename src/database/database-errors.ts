@@ -38,9 +38,15 @@ const UNAVAILABLE_CODES = new Set([
   '08003',
   '08004',
   '08006',
-  'SQLITE_CANTOPEN',
-  'SQLITE_IOERR',
 ]);
+
+/**
+ * better-sqlite3 reports extended result codes (`SQLITE_IOERR_WRITE`, `SQLITE_BUSY_SNAPSHOT`), so
+ * SQLite errors are matched by their primary code, the prefix.
+ */
+function hasSqlitePrimaryCode(code: string | undefined, primary: string): boolean {
+  return code === primary || (code?.startsWith(`${primary}_`) ?? false);
+}
 
 const UNAVAILABLE_MESSAGES = [
   /Connection terminated/i,
@@ -53,17 +59,24 @@ const UNAVAILABLE_MESSAGES = [
 /** The database cannot be reached right now; the request may succeed later. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = codeOf(error);
-  if (code && UNAVAILABLE_CODES.has(code)) {
+  if (
+    (code && UNAVAILABLE_CODES.has(code)) ||
+    hasSqlitePrimaryCode(code, 'SQLITE_CANTOPEN') ||
+    hasSqlitePrimaryCode(code, 'SQLITE_IOERR')
+  ) {
     return true;
   }
   const message = messageOf(error);
   return UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message));
 }
 
-/** A transaction lost a race (deadlock, serialization failure, busy file) and may be retried. */
+/**
+ * A transaction lost a race (deadlock, serialization failure, busy file, or a SQLite snapshot
+ * another process wrote past) and may be retried.
+ */
 export function isTransientConflict(error: unknown): boolean {
   const code = codeOf(error);
-  return code === '40001' || code === '40P01' || code === 'SQLITE_BUSY';
+  return code === '40001' || code === '40P01' || hasSqlitePrimaryCode(code, 'SQLITE_BUSY');
 }
 
 /** A unique or primary-key constraint refused the write. */

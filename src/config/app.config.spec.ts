@@ -1,0 +1,115 @@
+import { ConfigError, loadAppConfig } from './app.config';
+
+const VALID_KEY = `sk-${'a'.repeat(32)}`;
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadAppConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    const [heading, ...problems] = (error as Error).message.split('\n');
+    expect(heading).toBe('Invalid configuration:');
+    return problems.map((line) => line.replace(/^- /, ''));
+  }
+  throw new Error('loadAppConfig accepted the environment');
+}
+
+describe('loadAppConfig', () => {
+  it('has working defaults for an empty environment', () => {
+    const config = loadAppConfig({});
+    expect(config).toEqual({
+      port: 3000,
+      database: { kind: 'sqlite', file: expect.stringMatching(/data[\\/]monitor\.db$/) },
+      databaseSchema: undefined,
+      logLevel: 'info',
+      superuserApiKey: undefined,
+      bodyLimitBytes: 10 * 1024 * 1024,
+    });
+  });
+
+  it('reads every setting', () => {
+    const config = loadAppConfig({
+      PORT: '8080',
+      DATABASE_URL: 'postgres://u:p@db:5432/monitor',
+      DATABASE_SCHEMA: 'tenant_1',
+      LOG_LEVEL: 'DEBUG',
+      MONITOR_SUPERUSER_API_KEY: VALID_KEY,
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      database: { kind: 'postgres', url: 'postgres://u:p@db:5432/monitor' },
+      databaseSchema: 'tenant_1',
+      logLevel: 'debug',
+      superuserApiKey: VALID_KEY,
+    });
+  });
+
+  it('treats empty values as unset', () => {
+    const config = loadAppConfig({
+      PORT: '',
+      LOG_LEVEL: '',
+      DATABASE_SCHEMA: '',
+      MONITOR_SUPERUSER_API_KEY: '',
+    });
+    expect(config).toMatchObject({
+      port: 3000,
+      logLevel: 'info',
+      databaseSchema: undefined,
+      superuserApiKey: undefined,
+    });
+  });
+
+  it.each(['0', '65535'])('accepts the port %s', (port) => {
+    expect(loadAppConfig({ PORT: port }).port).toBe(Number(port));
+  });
+
+  it.each(['65536', '-1', '80.5', 'http', '3000abc'])('refuses the port %s', (port) => {
+    expect(problemsOf({ PORT: port })).toEqual([
+      `PORT must be a whole number from 0 to 65535, got "${port}".`,
+    ]);
+  });
+
+  it('refuses an unknown log level, naming the accepted ones', () => {
+    expect(problemsOf({ LOG_LEVEL: 'verbose' })).toEqual([
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, got "verbose".',
+    ]);
+  });
+
+  it('refuses a database URL with the parser sentence', () => {
+    expect(problemsOf({ DATABASE_URL: 'mysql://db/x' })).toEqual([
+      'DATABASE_URL must be sqlite:<path>, sqlite::memory: or postgres://user:pass@host:port/db.',
+    ]);
+  });
+
+  it.each(['Tenant', '1abc', 'a-b', 'x'.repeat(64)])('refuses the schema %s', (schema) => {
+    expect(problemsOf({ DATABASE_SCHEMA: schema })).toEqual([
+      'DATABASE_SCHEMA must be a lowercase SQL identifier (a-z, 0-9, _), at most 63 characters.',
+    ]);
+  });
+
+  it.each(['secret', `sk-${'a'.repeat(31)}`, `sk-${'a'.repeat(31)}!`, `pk-${'a'.repeat(32)}`])(
+    'refuses the superuser key %s',
+    (key) => {
+      expect(problemsOf({ MONITOR_SUPERUSER_API_KEY: key })).toEqual([
+        'MONITOR_SUPERUSER_API_KEY must be "sk-" followed by at least 32 URL-safe characters (A-Z, a-z, 0-9, "-", "_").',
+      ]);
+    },
+  );
+
+  it('lists every problem at once, one per line', () => {
+    expect(
+      problemsOf({
+        PORT: 'x',
+        DATABASE_URL: 'sqlite:',
+        LOG_LEVEL: 'loud',
+        DATABASE_SCHEMA: 'A',
+        MONITOR_SUPERUSER_API_KEY: 'k',
+      }),
+    ).toHaveLength(5);
+  });
+
+  it('never echoes the superuser key it refuses', () => {
+    const key = 'sk-short-but-secret';
+    expect(problemsOf({ MONITOR_SUPERUSER_API_KEY: key }).join('\n')).not.toContain(key);
+  });
+});

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { createUser } from '../factories/users';
+import { describeEachDatabase, TestApp } from '../support/test-app';
+
+const rename = (old: string) => `/api/v1/monitor/messages/session/${encodeURIComponent(old)}`;
+
+const SIZE = 100_000;
+
+/**
+ * The id of seeded message n (1-based) of a session seeded under `prefix` (8 hex digits):
+ * zero-padded, so text order is numeric order.
+ */
+const seededId = (prefix: string, n: number) =>
+  `${prefix}-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+/**
+ * Seconds after 2026-01-01 of seeded message n: a permutation of 0..99,999 halved, so timestamps
+ * run in a different order than ids and every timestamp is shared by two messages.
+ */
+const seededSecond = (n: number) => Math.floor(((n * 7919) % SIZE) / 2);
+
+/**
+ * Writes `count` messages of one session straight into the database (the API takes 1,000 per
+ * request), into a flow owned by `userId`.
+ */
+async function seedSession(
+  testApp: TestApp,
+  userId: string,
+  sessionId: string,
+  count: number,
+  idPrefix: string,
+): Promise<void> {
+  const flowId = randomUUID();
+  const dataSource = testApp.dataSource;
+  const postgres = testApp.database.name === 'postgres';
+  await dataSource.query(
+    postgres
+      ? 'INSERT INTO "flow" ("id", "user_id", "created_at") VALUES ($1, $2, $3)'
+      : 'INSERT INTO "flow" ("id", "user_id", "created_at") VALUES (?, ?, ?)',
+    [flowId, userId, '2026-01-01T00:00:00.000Z'],
+  );
+  const columns = `"id", "flow_id", "timestamp", "sender", "sender_name", "session_id", "text"`;
+  if (postgres) {
+    await dataSource.query(
+      `INSERT INTO "message" (${columns})
+       SELECT ($4 || '-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, $1::uuid,
+              to_char(timestamp '2026-01-01' + (((n * 7919) % ${SIZE}) / 2) * interval '1 second',
+                      'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+              'User', 'User', $2, 'message ' || n
+       FROM generate_series(1, $3::int) AS n`,
+      [flowId, sessionId, count, idPrefix],
+    );
+  } else {
+    await dataSource.query(
+      `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
+       INSERT INTO "message" (${columns})
+       SELECT ? || '-0000-4000-8000-' || substr('000000000000' || n, -12), ?,
+              strftime('%Y-%m-%dT%H:%M:%fZ', '2026-01-01', '+' || (((n * 7919) % ${SIZE}) / 2) || ' seconds'),
+              'User', 'User', ?, 'message ' || n
+       FROM seq`,
+      [count, idPrefix, flowId, sessionId],
+    );
+  }
+}
+
+describeEachDatabase('renaming a session of 100,000 messages', (ctx) => {
+  it('moves all of them in one request, answers them in order, with as many statements as a small session', async () => {
+    const alice = await createUser(ctx());
+    await seedSession(ctx(), alice.id, 'small', 10, 'aaaaaaaa');
+    await seedSession(ctx(), alice.id, 'huge', SIZE, '00000000');
+
+    const small = await ctx().countStatements(async () => {
+      const response = await ctx().api.patch(rename('small'), {
+        key: alice.key,
+        query: { new_session_id: 'small-renamed' },
+      });
+      expect(response.status).toBe(200);
+      expect(response.body).toHaveLength(10);
+    });
+
+    let body: any[] = [];
+    const large = await ctx().countStatements(async () => {
+      const response = await ctx().api.patch(rename('huge'), {
+        key: alice.key,
+        query: { new_session_id: 'huge-renamed' },
+      });
+      expect(response.status).toBe(200);
+      body = response.body;
+    });
+
+    expect(large.count).toBe(small.count);
+    expect(large.statements.filter((sql) => /^\s*UPDATE/i.test(sql))).toHaveLength(1);
+
+    const expected = Array.from({ length: SIZE }, (_, index) => index + 1)
+      .map((n) => ({ id: seededId('00000000', n), second: seededSecond(n) }))
+      .sort((a, b) => a.second - b.second || (a.id < b.id ? -1 : 1));
+    expect(body).toHaveLength(SIZE);
+    expect(body.map((message) => message.id)).toEqual(expected.map((message) => message.id));
+    expect(body.every((message) => message.session_id === 'huge-renamed')).toBe(true);
+    const start = Date.UTC(2026, 0, 1);
+    expect(body.map((message) => message.timestamp)).toEqual(
+      expected.map((message) => new Date(start + message.second * 1000).toISOString()),
+    );
+    const first = expected[0].id;
+    expect(body[0]).toEqual({
+      id: first,
+      flow_id: expect.any(String),
+      timestamp: '2026-01-01T00:00:00.000Z',
+      sender: 'User',
+      sender_name: 'User',
+      session_id: 'huge-renamed',
+      text: `message ${Number(first.slice(-12))}`,
+      files: [],
+      edit: false,
+      properties: {},
+      category: 'message',
+      content_blocks: [],
+    });
+
+    const counts = await ctx().dataSource.query<{ session_id: string; count: string | number }[]>(
+      'SELECT "session_id", COUNT(*) AS "count" FROM "message" GROUP BY "session_id" ORDER BY "session_id"',
+    );
+    expect(counts.map((row) => [row.session_id, Number(row.count)])).toEqual([
+      ['huge-renamed', SIZE],
+      ['small-renamed', 10],
+    ]);
+  }, 600_000);
+});
