@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap/create-app';
+import { closeOnSignals } from './bootstrap/shutdown';
 import { ConfigError, loadAppConfig } from './config/app.config';
 import { describeDatabase } from './config/database-url';
 
@@ -9,6 +10,7 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   await app.listen(config.port);
   const logger = new Logger('Bootstrap');
+  closeOnSignals(app, logger);
   logger.log(`Listening on ${await app.getUrl()} with ${describeDatabase(config.database)}`);
   logger.log(`Swagger UI: ${await app.getUrl()}/docs`);
 }

@@ -15,7 +15,6 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   });
   app.disable('x-powered-by');
   app.use(jsonBodyParser(config.bodyLimitBytes));
-  app.enableShutdownHooks();
   setupOpenApi(app);
   return app;
 }

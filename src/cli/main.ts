@@ -13,9 +13,13 @@ import { USAGE, UsageError, runCommand } from './commands';
  * to standard output (a new key alone on the last line); failures to standard error, exit non-zero.
  */
 async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+  if (argv.length === 0) {
+    // A failure like any other: the sentence and the usage go to standard error.
+    throw new UsageError('No command given.');
+  }
+  if (argv[0] === '--help' || argv[0] === 'help') {
     process.stdout.write(USAGE);
-    return argv.length === 0 ? 2 : 0;
+    return 0;
   }
   const config = loadAppConfig();
   const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), {
