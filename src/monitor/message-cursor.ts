@@ -1,4 +1,4 @@
-import { isUUID } from 'class-validator';
+import { isUUID, maxLength } from 'class-validator';
 import { normalizeTimestamp } from '../common/validation/fields';
 import { RequestValidationError } from '../common/validation/request-validation.error';
 import { MessageOrderColumn, SortOrder } from './dto/message-filters.query.dto';
@@ -83,5 +83,6 @@ function isKeyValue(key: MessageOrderColumn, value: unknown): boolean {
   if (key === 'timestamp') {
     return normalizeTimestamp(value) === value;
   }
-  return value.length <= 255 && !value.includes('\u0000');
+  // The same length rule as the fields' validation (emoji count once), so any stored value fits.
+  return maxLength(value, 255) && !value.includes('\u0000');
 }

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
 
 /**
- * A strong entity tag for a message: a digest of its MessageResponse JSON, so any change to any
- * field (an edit, a rename of its session) gives a new tag without a version column to maintain.
+ * A strong entity tag for a message: a digest of its MessageResponse JSON and of its `error` flag
+ * (which a PUT can change but the response does not show), so any change to any field (an edit, a
+ * rename of its session) gives a new tag without a version column to maintain.
  */
-export function messageEtag(json: string): string {
-  return `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
+export function messageEtag(json: string, error: boolean): string {
+  const digest = createHash('sha256')
+    .update(json)
+    .update(error ? '\n1' : '\n0');
+  return `"${digest.digest('base64url').slice(0, 27)}"`;
 }
 
 /**

@@ -86,11 +86,12 @@ export class MessageQueryService {
   /** One of the caller's messages by id, with its entity tag. */
   async findOne(ownerId: string, messageId: string): Promise<TaggedMessage> {
     const [sql, parameters] = selectOwnedMessages(this.dataSource, ownerId, {})
+      .addSelect(`${MESSAGE_ALIAS}.error`, 'error')
       .andWhere(`${MESSAGE_ALIAS}.id = :messageId`, { messageId })
       .getQueryAndParameters();
     for await (const row of this.rows.stream(sql, parameters)) {
       const json = serializeMessage(row as unknown as MessageRow);
-      return { json, etag: messageEtag(json) };
+      return { json, etag: messageEtag(json, Boolean(row.error)) };
     }
     throw new MessageNotFoundError();
   }

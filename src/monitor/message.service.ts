@@ -86,25 +86,25 @@ export class MessageService {
     ifMatch?: string,
   ): Promise<TaggedMessage> {
     return this.transactions.run(async (manager) => {
-      const builder = selectOwnedMessages(manager, ownerId, {}).andWhere(
-        `${MESSAGE_ALIAS}.id = :messageId`,
-        { messageId },
-      );
+      const builder = selectOwnedMessages(manager, ownerId, {})
+        .addSelect(`${MESSAGE_ALIAS}.error`, 'error')
+        .andWhere(`${MESSAGE_ALIAS}.id = :messageId`, { messageId });
       if (this.dataSource.options.type === 'postgres') {
         // SQLite transactions already run one at a time (TransactionRunner).
         builder.setLock('pessimistic_write');
       }
-      const current = await builder.getRawOne<MessageRow>();
+      const current = await builder.getRawOne<MessageRow & { error: boolean | number }>();
       if (!current) {
         throw new MessageNotFoundError();
       }
       const currentJson = serializeMessage(current);
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, messageEtag(currentJson))) {
+      const currentEtag = messageEtag(currentJson, Boolean(current.error));
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, currentEtag)) {
         throw new PreconditionFailedError();
       }
       const set = this.columnsToSet(current, changes);
       if (Object.keys(set).length === 0) {
-        return { json: currentJson, etag: messageEtag(currentJson) };
+        return { json: currentJson, etag: currentEtag };
       }
       await manager
         .createQueryBuilder()
@@ -113,7 +113,7 @@ export class MessageService {
         .where('id = :messageId', { messageId })
         .execute();
       const json = serializeMessage({ ...current, ...this.toRowFields(set) });
-      return { json, etag: messageEtag(json) };
+      return { json, etag: messageEtag(json, set.error ?? Boolean(current.error)) };
     });
   }
 

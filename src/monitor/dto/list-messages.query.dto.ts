@@ -5,6 +5,12 @@ import { MessageFiltersQueryDto } from './message-filters.query.dto';
 export const MAX_PAGE_SIZE = 1000;
 
 /**
+ * Room for the longest cursor the service makes: a 255-character sort value that JSON escapes to
+ * six bytes a character (control characters), plus a timestamp and an id, in base64url.
+ */
+export const MAX_CURSOR_LENGTH = 4096;
+
+/**
  * Langflow's filters, plus keyset pagination (an extension). Without `limit` and `cursor` the whole
  * list comes back, as in Langflow.
  */
@@ -24,6 +30,6 @@ export class ListMessagesQueryDto extends MessageFiltersQueryDto {
    * and `order`. Without `limit`, the page size the cursor was made with.
    */
   @Optional()
-  @StringField({ min: 1, max: 2048 })
+  @StringField({ min: 1, max: MAX_CURSOR_LENGTH })
   cursor?: string;
 }
