@@ -32,6 +32,67 @@ export class RowStreamer {
     return this.streamSqliteFile(file, sql, parameters);
   }
 
+  /**
+   * PostgreSQL: reads a cursor declared WITH HOLD on `client` (its rows are fixed when the
+   * declaring transaction committed), in one FETCH, as it comes; then closes it and gives the
+   * connection back to the pool with `release`.
+   */
+  async *streamHeldCursor(
+    client: PoolClient,
+    cursor: string,
+    release: () => Promise<void>,
+  ): AsyncIterable<Row> {
+    const fetch = `FETCH ALL FROM "${cursor}"`;
+    this.dataSource.logger.logQuery(fetch);
+    try {
+      const stream = client.query(new QueryStream(fetch, [], { batchSize: POSTGRES_BATCH_ROWS }));
+      try {
+        for await (const row of stream) {
+          yield row as Row;
+        }
+      } finally {
+        stream.destroy();
+      }
+    } finally {
+      // Also when the client went away early: a held cursor lives as long as its connection,
+      // which goes back to the pool.
+      const close = `CLOSE "${cursor}"`;
+      this.dataSource.logger.logQuery(close);
+      await client.query(close).catch(() => undefined);
+      await release();
+    }
+  }
+
+  /**
+   * SQLite: starts reading now, so that the read-only connection's snapshot is taken before the
+   * caller lets another transaction commit, and returns the rows as they come from that snapshot.
+   */
+  async startSqlite(
+    sql: string,
+    parameters: unknown[],
+  ): Promise<AsyncIterable<Row> | Iterable<Row>> {
+    const file = this.dataSource.options.database as string;
+    if (file === ':memory:') {
+      return this.dataSource.query<Row[]>(sql, parameters);
+    }
+    const iterator = this.streamSqliteFile(file, sql, parameters)[Symbol.asyncIterator]();
+    // The first step of the statement opens the read transaction, and with it the snapshot.
+    const first = await iterator.next();
+    return (async function* () {
+      try {
+        if (first.done) {
+          return;
+        }
+        yield first.value;
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+          yield next.value;
+        }
+      } finally {
+        await iterator.return?.(undefined);
+      }
+    })();
+  }
+
   private async *streamPostgres(sql: string, parameters: unknown[]): AsyncIterable<Row> {
     const runner = this.dataSource.createQueryRunner('slave');
     this.dataSource.logger.logQuery(sql, parameters, runner);

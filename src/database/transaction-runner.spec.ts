@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { RowStreamer } from './row-streamer';
 import { TransactionRunner } from './transaction-runner';
 
 /** An error as the drivers raise it when a transaction loses a race. */
@@ -16,7 +17,7 @@ describe('TransactionRunner (SQLite in memory)', () => {
       database: ':memory:',
     }).initialize();
     await dataSource.query('CREATE TABLE "item" ("id" integer PRIMARY KEY)');
-    runner = new TransactionRunner(dataSource);
+    runner = new TransactionRunner(dataSource, new RowStreamer(dataSource));
   });
 
   afterEach(async () => {

@@ -36,38 +36,42 @@ export class SessionService {
   ): Promise<AsyncIterable<string>> {
     const renameId = randomUUID();
     const rejectConflict = onConflict === 'reject' && newSessionId !== oldSessionId;
-    const moved = await this.transactions.run(async (manager) => {
-      if (rejectConflict) {
-        await this.lockSessionId(manager, ownerId, newSessionId);
-      }
-      const result = await manager
-        .createQueryBuilder()
-        .update(Message)
-        .set({ sessionId: newSessionId, renameId })
-        .where('session_id = :oldSessionId', { oldSessionId })
-        .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId })
-        .execute();
-      const affected = result.affected ?? 0;
-      // Checked after the move so that a missing old session is a 404 before it is a conflict;
-      // the throw rolls the move back.
-      if (rejectConflict && affected > 0) {
-        await this.refuseMergedSession(manager, ownerId, newSessionId, renameId);
-      }
-      return affected;
-    });
-    if (moved === 0) {
+    const { result: moved, rows } = await this.transactions.runThenRead(
+      async (manager) => {
+        if (rejectConflict) {
+          await this.lockSessionId(manager, ownerId, newSessionId);
+        }
+        const result = await manager
+          .createQueryBuilder()
+          .update(Message)
+          .set({ sessionId: newSessionId, renameId })
+          .where('session_id = :oldSessionId', { oldSessionId })
+          .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId })
+          .execute();
+        const affected = result.affected ?? 0;
+        // Checked after the move so that a missing old session is a 404 before it is a conflict;
+        // the throw rolls the move back.
+        if (rejectConflict && affected > 0) {
+          await this.refuseMergedSession(manager, ownerId, newSessionId, renameId);
+        }
+        return affected;
+      },
+      // Read back as of the commit: a rename that moves these messages on right afterwards must
+      // not empty this answer.
+      (affected) =>
+        affected === 0
+          ? undefined
+          : selectMessageRow(this.dataSource.createQueryBuilder(Message, 'm'), 'm')
+              .where('m.sessionId = :newSessionId', { newSessionId })
+              .andWhere('m.renameId = :renameId', { renameId })
+              .orderBy('m.timestamp', 'ASC')
+              .addOrderBy('m.id', 'ASC')
+              .getQueryAndParameters(),
+    );
+    if (moved === 0 || !rows) {
       throw new SessionNotFoundError();
     }
-    const [sql, parameters] = selectMessageRow(
-      this.dataSource.createQueryBuilder(Message, 'm'),
-      'm',
-    )
-      .where('m.sessionId = :newSessionId', { newSessionId })
-      .andWhere('m.renameId = :renameId', { renameId })
-      .orderBy('m.timestamp', 'ASC')
-      .addOrderBy('m.id', 'ASC')
-      .getQueryAndParameters();
-    return serializeMessages(this.rows.stream(sql, parameters));
+    return serializeMessages(rows);
   }
 
   /**

@@ -126,3 +126,41 @@ describeEachDatabase('renaming a session of 100,000 messages', (ctx) => {
     ]);
   }, 600_000);
 });
+
+describeEachDatabase('a client that goes away in the middle of a large rename answer', (ctx) => {
+  it('keeps the rename, and the service goes on serving on every pooled connection', async () => {
+    const alice = await createUser(ctx());
+    await seedSession(ctx(), alice.id, 'big', 30_000, 'bbbbbbbb');
+    await seedSession(ctx(), alice.id, 'ping', 3, 'cccccccc');
+
+    const abort = new AbortController();
+    const response = await fetch(
+      `${ctx().api.baseUrl}${rename('big')}?new_session_id=big-renamed`,
+      { method: 'PATCH', headers: { 'x-api-key': alice.key }, signal: abort.signal },
+    );
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    abort.abort();
+    await reader.cancel().catch(() => undefined);
+
+    // More requests than the connection pool holds: a connection left with an open cursor or
+    // an unfinished read would show up as a failure or a hang here.
+    let session = 'ping';
+    for (let round = 0; round < 15; round += 1) {
+      const next = `ping-${round}`;
+      const renamed = await ctx().api.patch(rename(session), {
+        key: alice.key,
+        query: { new_session_id: next },
+      });
+      expect(renamed.status).toBe(200);
+      expect(renamed.body).toHaveLength(3);
+      session = next;
+    }
+    const [{ count }] = await ctx().dataSource.query<{ count: string | number }[]>(
+      `SELECT COUNT(*) AS "count" FROM "message" WHERE "session_id" = 'big-renamed'`,
+    );
+    expect(Number(count)).toBe(30_000);
+  });
+});
