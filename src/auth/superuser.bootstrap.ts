@@ -34,7 +34,8 @@ export class SuperuserBootstrap implements OnApplicationBootstrap {
           `Created superuser "${SUPERUSER_NAME}" with the key from MONITOR_SUPERUSER_API_KEY`,
         );
       } else {
-        this.logger.log(
+        // At warn, so that a quieter LOG_LEVEL does not swallow the only copy of the key.
+        this.logger.warn(
           `Created superuser "${SUPERUSER_NAME}". Its API key, shown only this once: ${apiKey.plainKey}`,
         );
       }

@@ -14,6 +14,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     logger: new ConsoleLogger({ logLevels: nestLogLevels(config.logLevel), prefix: 'monitor' }),
   });
   app.disable('x-powered-by');
+  // Express's automatic weak ETags would land on error answers too; the routes set their own.
+  app.set('etag', false);
   app.use(jsonBodyParser(config.bodyLimitBytes));
   setupOpenApi(app);
   return app;

@@ -1,5 +1,5 @@
-import { isUUID, maxLength } from 'class-validator';
-import { normalizeTimestamp } from '../common/validation/fields';
+import { isUUID } from 'class-validator';
+import { codePointLength, normalizeTimestamp } from '../common/validation/fields';
 import { RequestValidationError } from '../common/validation/request-validation.error';
 import { MessageOrderColumn, SortOrder } from './dto/message-filters.query.dto';
 
@@ -84,5 +84,5 @@ function isKeyValue(key: MessageOrderColumn, value: unknown): boolean {
     return normalizeTimestamp(value) === value;
   }
   // The same length rule as the fields' validation (emoji count once), so any stored value fits.
-  return maxLength(value, 255) && !value.includes('\u0000');
+  return codePointLength(value) <= 255 && !value.includes('\u0000');
 }

@@ -27,7 +27,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       'api_key',
     )
     .build();
-  return SwaggerModule.createDocument(app, config);
+  // Operation ids are the handlers' names (unique across controllers): clients generated from the
+  // document keep their method names when a route moves to another controller.
+  return SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (_controllerKey, methodKey) => methodKey,
+  });
 }
 
 /** Swagger UI at /docs and the OpenAPI document at /openapi.json. */

@@ -131,7 +131,7 @@ describeInBrowser('Swagger UI in Chromium', () => {
 
       await authorize(page, ADMIN_KEY);
 
-      const operation = page.locator('#operations-Monitor-MonitorController_updateSessionId');
+      const operation = page.locator('#operations-Monitor-updateSessionId');
       await operation.locator('.opblock-summary').click();
       expect(await operation.locator('.opblock-summary-method').innerText()).toBe('PATCH');
       expect(await operation.locator('.opblock-summary-path').getAttribute('data-path')).toBe(
@@ -162,7 +162,8 @@ describeInBrowser('Swagger UI in Chromium', () => {
     expect(status).toBe('200');
     expect(requestUrl).toBe(
       `${testApp.api.baseUrl}/api/v1/monitor/messages/session/browser%20chat%2F42` +
-        '?new_session_id=browser%20chat%2F42%20archived',
+        // Swagger UI preselects on_conflict's example, merge: Langflow's behaviour, the default.
+        '?new_session_id=browser%20chat%2F42%20archived&on_conflict=merge',
     );
     const renamed = JSON.parse(body) as { id: string; session_id: string }[];
     expect(renamed.map((message) => message.id)).toEqual(stored.map((message) => message.id));

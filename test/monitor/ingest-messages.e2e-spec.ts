@@ -423,6 +423,12 @@ describeEachDatabase('POST /api/v1/monitor/messages', (ctx) => {
         { type: 'string_too_long', loc: ['body', 0, 'session_id'] },
       ],
       [
+        // validator.js does not count variation selectors; PostgreSQL's varchar(255) does.
+        'a sender of 400 code points, half of them variation selectors',
+        [{ ...valid(), sender: 'a\uFE0F'.repeat(200) }],
+        { type: 'string_too_long', loc: ['body', 0, 'sender'] },
+      ],
+      [
         'a newline in session_id',
         [valid(), { ...valid(), session_id: 'a\nb' }],
         { type: 'value_error', loc: ['body', 1, 'session_id'], input: 'a\nb' },

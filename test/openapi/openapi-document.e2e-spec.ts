@@ -373,7 +373,9 @@ describe('GET /openapi.json', () => {
           continue;
         }
         if (!media?.schema) {
-          problems.push(`${where} has no ${NON_JSON_SUCCESS[op.label] ?? 'application/json'} schema`);
+          problems.push(
+            `${where} has no ${NON_JSON_SUCCESS[op.label] ?? 'application/json'} schema`,
+          );
         } else if (mediaExamples(media).length === 0 && !schemaHasExample(media.schema)) {
           problems.push(`${where} has no example`);
         }
@@ -516,6 +518,13 @@ describe('GET /openapi.json', () => {
     expect(responseExamples(health, '200')).toEqual([{ status: 'ok' }]);
     expect(responseExamples(healthCheck, '200')).toEqual([{ status: 'ok', db: 'ok' }]);
     expect(responseExamples(healthCheck, '503')).toEqual([{ status: 'error', db: 'error' }]);
+  });
+
+  it('gives every operation a unique id, named after what it does', () => {
+    const ids = operations().map((op) => op.operation.operationId);
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(document.paths[RENAME_PATH]?.patch?.operationId).toBe('updateSessionId');
   });
 
   it('documents the rename as the contract says', () => {

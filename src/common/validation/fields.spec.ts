@@ -1,4 +1,4 @@
-import { normalizeTimestamp } from './fields';
+import { codePointLength, normalizeTimestamp } from './fields';
 
 describe('normalizeTimestamp', () => {
   it.each([
@@ -41,5 +41,20 @@ describe('normalizeTimestamp', () => {
     expect([...normalized].sort()).toEqual(
       [...normalized].sort((a, b) => Date.parse(a) - Date.parse(b)),
     );
+  });
+});
+
+describe('codePointLength', () => {
+  it('counts code points, as PostgreSQL and pydantic count characters', () => {
+    expect(codePointLength('')).toBe(0);
+    expect(codePointLength('abc')).toBe(3);
+    // An emoji outside the BMP is two UTF-16 units but one character.
+    expect(codePointLength('\u{1F600}')).toBe(1);
+    expect(codePointLength('a\u{1F600}b')).toBe(3);
+    // Variation selectors are characters of their own.
+    expect(codePointLength('a\uFE0F')).toBe(2);
+    // A lone surrogate still counts once.
+    expect(codePointLength('\uD83D')).toBe(1);
+    expect(codePointLength('\uDE00x')).toBe(2);
   });
 });

@@ -11,9 +11,7 @@ import {
   IsInt,
   IsUUID,
   Max,
-  MaxLength,
   Min,
-  MinLength,
   ValidateIf,
   ValidationOptions,
   registerDecorator,
@@ -49,17 +47,57 @@ export function StringField(options: { min?: number; max?: number } = {}): Decor
   ];
   if (options.min !== undefined) {
     decorators.push(
-      MinLength(options.min, {
+      CodePointLength('minLength', (length) => length >= options.min!, {
         message: `String should have at least ${options.min} character${options.min === 1 ? '' : 's'}`,
       }),
     );
   }
   if (options.max !== undefined) {
     decorators.push(
-      MaxLength(options.max, { message: `String should have at most ${options.max} characters` }),
+      CodePointLength('maxLength', (length) => length <= options.max!, {
+        message: `String should have at most ${options.max} characters`,
+      }),
     );
   }
   return all(...decorators);
+}
+
+/** Characters as PostgreSQL's varchar(n) and pydantic count them: code points. */
+export function codePointLength(value: string): number {
+  let length = 0;
+  for (let index = 0; index < value.length; index += 1) {
+    const code = value.charCodeAt(index);
+    // A high surrogate followed by a low one is one code point.
+    if (code >= 0xd800 && code <= 0xdbff && index + 1 < value.length) {
+      const next = value.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        index += 1;
+      }
+    }
+    length += 1;
+  }
+  return length;
+}
+
+/**
+ * A length check under class-validator's constraint name (so the 422 type is the same), counting
+ * code points: validator.js skips variation selectors, which PostgreSQL counts.
+ */
+function CodePointLength(
+  name: 'minLength' | 'maxLength',
+  accept: (length: number) => boolean,
+  validationOptions: ValidationOptions,
+): Decorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: validationOptions,
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || accept(codePointLength(value)),
+      },
+    });
 }
 
 function NoNulCharacter(validationOptions?: ValidationOptions): Decorator {

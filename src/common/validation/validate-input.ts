@@ -10,9 +10,9 @@ type Loc = (string | number)[];
 const ISSUE_TYPES: [constraint: string, type: string][] = [
   ['isDefined', 'missing'],
   ['whitelistValidation', 'extra_forbidden'],
-  ['isString', 'string_type'],
   ['isUuid', 'uuid_parsing'],
   ['isArray', 'list_type'],
+  ['isString', 'string_type'],
   ['isBoolean', 'bool_type'],
   ['isObject', 'dict_type'],
   ['isInt', 'int_parsing'],
