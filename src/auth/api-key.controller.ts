@@ -8,7 +8,11 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiErrors, issueExample } from '../common/openapi/api-errors.decorator';
+import {
+  ApiErrors,
+  issueExample,
+  malformedUuidExample,
+} from '../common/openapi/api-errors.decorator';
 import { ApiKeyService } from './api-key.service';
 import { toApiKeyDto, toCreatedApiKeyDto } from './api-key.mapper';
 import { AuthenticatedUser } from './authenticated-user';
@@ -78,12 +82,7 @@ export class ApiKeyController {
   @ApiNoContentResponse({ description: 'Revoked; no body.' })
   @ApiErrors({
     notFound: 'API key not found',
-    validation: issueExample('Malformed id', {
-      type: 'uuid_parsing',
-      loc: ['path', 'id'],
-      msg: 'Input should be a valid UUID, invalid length or characters',
-      input: 'abc',
-    }),
+    validation: malformedUuidExample('Malformed id', ['path', 'id'], 'abc'),
   })
   async revoke(
     @CurrentUser() user: AuthenticatedUser,

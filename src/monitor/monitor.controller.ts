@@ -32,7 +32,13 @@ import {
   ndjsonResponse,
 } from '../common/http/json-array-stream';
 import { nextPageLink } from '../common/http/next-page-link';
-import { ApiErrors, issueExample } from '../common/openapi/api-errors.decorator';
+import {
+  ApiErrors,
+  issueExample,
+  malformedUuidExample,
+  emptyListExample,
+  unknownFieldExample,
+} from '../common/openapi/api-errors.decorator';
 import { ListBodyPipe } from '../common/validation/list-body.pipe';
 import { uuidItem, ValueListBodyPipe } from '../common/validation/value-list-body.pipe';
 import { CreateMessageDto } from './dto/create-message.dto';
@@ -102,24 +108,14 @@ export class MonitorController {
     notFound: 'Flow not found',
     conflict: 'Message already exists: 0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b',
     validation: {
-      ...issueExample('Empty list', {
-        type: 'too_short',
-        loc: ['body'],
-        msg: 'List should have at least 1 item after validation, not 0',
-        input: [],
-      }),
+      ...emptyListExample(),
       ...issueExample('Missing field', {
         type: 'missing',
         loc: ['body', 0, 'session_id'],
         msg: 'Field required',
         input: null,
       }),
-      ...issueExample('Unknown field', {
-        type: 'extra_forbidden',
-        loc: ['body', 0, 'colour'],
-        msg: 'Extra inputs are not permitted',
-        input: 'blue',
-      }),
+      ...unknownFieldExample(['body', 0, 'colour']),
     },
     extra: [
       {
@@ -219,12 +215,7 @@ export class MonitorController {
     },
   })
   @ApiErrors({
-    validation: issueExample('Invalid flow_id', {
-      type: 'uuid_parsing',
-      loc: ['query', 'flow_id'],
-      msg: 'Input should be a valid UUID, invalid length or characters',
-      input: 'not-a-uuid',
-    }),
+    validation: malformedUuidExample('Invalid flow_id', ['query', 'flow_id']),
   })
   exportMessages(
     @CurrentUser() user: AuthenticatedUser,
@@ -252,18 +243,8 @@ export class MonitorController {
   @ApiNoContentResponse({ description: 'Done; none of the ids is a message of yours any more.' })
   @ApiErrors({
     validation: {
-      ...issueExample('Malformed id', {
-        type: 'uuid_parsing',
-        loc: ['body', 1],
-        msg: 'Input should be a valid UUID, invalid length or characters',
-        input: 'not-a-uuid',
-      }),
-      ...issueExample('Empty list', {
-        type: 'too_short',
-        loc: ['body'],
-        msg: 'List should have at least 1 item after validation, not 0',
-        input: [],
-      }),
+      ...malformedUuidExample('Malformed id', ['body', 1]),
+      ...emptyListExample(),
     },
   })
   async deleteMessages(
@@ -289,12 +270,7 @@ export class MonitorController {
   })
   @ApiErrors({
     notFound: 'Message not found',
-    validation: issueExample('Malformed id', {
-      type: 'uuid_parsing',
-      loc: ['path', 'message_id'],
-      msg: 'Input should be a valid UUID, invalid length or characters',
-      input: 'not-a-uuid',
-    }),
+    validation: malformedUuidExample('Malformed id', ['path', 'message_id']),
   })
   async getMessage(
     @CurrentUser() user: AuthenticatedUser,
@@ -336,18 +312,8 @@ export class MonitorController {
   @ApiErrors({
     notFound: 'Message not found',
     validation: {
-      ...issueExample('Malformed id', {
-        type: 'uuid_parsing',
-        loc: ['path', 'message_id'],
-        msg: 'Input should be a valid UUID, invalid length or characters',
-        input: 'not-a-uuid',
-      }),
-      ...issueExample('Unknown field', {
-        type: 'extra_forbidden',
-        loc: ['body', 'colour'],
-        msg: 'Extra inputs are not permitted',
-        input: 'blue',
-      }),
+      ...malformedUuidExample('Malformed id', ['path', 'message_id']),
+      ...unknownFieldExample(['body', 'colour']),
     },
     extra: [
       {

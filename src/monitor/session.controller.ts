@@ -20,7 +20,12 @@ import {
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { jsonArrayResponse } from '../common/http/json-array-stream';
-import { ApiErrors, issueExample } from '../common/openapi/api-errors.decorator';
+import {
+  ApiErrors,
+  issueExample,
+  malformedUuidExample,
+  emptyListExample,
+} from '../common/openapi/api-errors.decorator';
 import { sessionIdItem, ValueListBodyPipe } from '../common/validation/value-list-body.pipe';
 import { DeleteSessionParamsDto } from './dto/delete-session.params.dto';
 import { DeleteSessionsResultDto } from './dto/delete-sessions-result.dto';
@@ -54,12 +59,7 @@ export class SessionController {
     example: ['support-chat-43', 'support-chat-42'],
   })
   @ApiErrors({
-    validation: issueExample('Invalid flow_id', {
-      type: 'uuid_parsing',
-      loc: ['query', 'flow_id'],
-      msg: 'Input should be a valid UUID, invalid length or characters',
-      input: 'not-a-uuid',
-    }),
+    validation: malformedUuidExample('Invalid flow_id', ['query', 'flow_id']),
   })
   listSessions(
     @CurrentUser() user: AuthenticatedUser,
@@ -157,12 +157,7 @@ export class SessionController {
   })
   @ApiOkResponse({ type: DeleteSessionsResultDto, description: 'How many sessions were deleted.' })
   @ApiErrors({
-    validation: issueExample('Empty list', {
-      type: 'too_short',
-      loc: ['body'],
-      msg: 'List should have at least 1 item after validation, not 0',
-      input: [],
-    }),
+    validation: emptyListExample(),
     extra: [
       {
         status: 400,

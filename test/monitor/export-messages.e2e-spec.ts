@@ -2,23 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { ingestSession, messageInput } from '../factories/messages';
 import { createUser, TestUser } from '../factories/users';
 import { describeEachDatabase } from '../support/test-app';
+import { MESSAGE_FIELDS } from '../support/contract';
 
 const MESSAGES = '/api/v1/monitor/messages';
 const EXPORT = '/api/v1/monitor/messages/export';
-const FIELDS = [
-  'id',
-  'flow_id',
-  'timestamp',
-  'sender',
-  'sender_name',
-  'session_id',
-  'text',
-  'files',
-  'edit',
-  'properties',
-  'category',
-  'content_blocks',
-];
+const FIELDS = MESSAGE_FIELDS;
 const BASE = Date.UTC(2026, 10, 24, 13, 0, 0);
 
 const at = (seconds: number) => new Date(BASE + seconds * 1000).toISOString();

@@ -2,23 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { ingestSession, messageInput } from '../factories/messages';
 import { createUser } from '../factories/users';
 import { describeEachDatabase, TestApp } from '../support/test-app';
+import { MESSAGE_FIELDS } from '../support/contract';
 
 const MESSAGES = '/api/v1/monitor/messages';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const RESPONSE_FIELDS = [
-  'id',
-  'flow_id',
-  'timestamp',
-  'sender',
-  'sender_name',
-  'session_id',
-  'text',
-  'files',
-  'edit',
-  'properties',
-  'category',
-  'content_blocks',
-];
+const RESPONSE_FIELDS = MESSAGE_FIELDS;
 
 /** What the database holds, read past the API. */
 async function countRows(testApp: TestApp, table: 'message' | 'flow'): Promise<number> {

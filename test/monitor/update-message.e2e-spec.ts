@@ -3,23 +3,11 @@ import { Message } from '../../src/monitor/message.entity';
 import { messageInput } from '../factories/messages';
 import { createUser, TestUser } from '../factories/users';
 import { describeEachDatabase } from '../support/test-app';
+import { MESSAGE_FIELDS } from '../support/contract';
 
 const MESSAGES = '/api/v1/monitor/messages';
 const messageUrl = (id: string) => `${MESSAGES}/${id}`;
-const FIELDS = [
-  'id',
-  'flow_id',
-  'timestamp',
-  'sender',
-  'sender_name',
-  'session_id',
-  'text',
-  'files',
-  'edit',
-  'properties',
-  'category',
-  'content_blocks',
-];
+const FIELDS = MESSAGE_FIELDS;
 const STRONG_ETAG = /^"[^"]+"$/;
 
 describeEachDatabase('GET and PUT /api/v1/monitor/messages/{message_id}', (ctx) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ingestSession, messageInput } from '../factories/messages';
 import { createUser } from '../factories/users';
+import { MESSAGE_FIELDS } from '../support/contract';
 import { describeEachDatabase } from '../support/test-app';
 
 const rename = (old: string) => `/api/v1/monitor/messages/session/${encodeURIComponent(old)}`;
@@ -28,20 +29,7 @@ describeEachDatabase('PATCH /api/v1/monitor/messages/session/{old_session_id}', 
     expect(response.headers.get('content-type')).toContain('application/json');
     expect(response.body.map((m: any) => m.id)).toEqual(stored.map((m) => m.id));
     expect(response.body.every((m: any) => m.session_id === 'new')).toBe(true);
-    expect(Object.keys(response.body[0])).toEqual([
-      'id',
-      'flow_id',
-      'timestamp',
-      'sender',
-      'sender_name',
-      'session_id',
-      'text',
-      'files',
-      'edit',
-      'properties',
-      'category',
-      'content_blocks',
-    ]);
+    expect(Object.keys(response.body[0])).toEqual(MESSAGE_FIELDS);
     expect(response.body[0]).toEqual({ ...stored[0], session_id: 'new' });
     expect(await sessionOf(alice.key, 'old')).toEqual([]);
     expect((await sessionOf(alice.key, 'new')).map((m) => m.id)).toEqual(stored.map((m) => m.id));

@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { testDatabases } from '../support/databases';
 import { ADMIN_KEY, startTestApp, TestApp } from '../support/test-app';
+import { MESSAGE_FIELDS } from '../support/contract';
 
 /*
  * Checks /openapi.json as the running app serves it. Every rule walks all documented operations,
@@ -22,20 +23,6 @@ import { ADMIN_KEY, startTestApp, TestApp } from '../support/test-app';
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
 const RENAME_PATH = '/api/v1/monitor/messages/session/{old_session_id}';
-const MESSAGE_FIELDS = [
-  'id',
-  'flow_id',
-  'timestamp',
-  'sender',
-  'sender_name',
-  'session_id',
-  'text',
-  'files',
-  'edit',
-  'properties',
-  'category',
-  'content_blocks',
-];
 const AUTH_ERRORS = ['An API key must be passed as query or header', 'Invalid or missing API key'];
 const VALIDATION_SOURCES = ['path', 'query', 'body'];
 /** The routes the contract and issue 2 say answer 404, with the sentence they answer. */

@@ -94,3 +94,37 @@ export function issueExample(
 ): Examples {
   return { [summary.replace(/\W+/g, '_')]: { summary, value: { detail: [issue] } } };
 }
+
+/** A 422 example for a malformed UUID at `loc`. */
+export function malformedUuidExample(
+  summary: string,
+  loc: (string | number)[],
+  input = 'not-a-uuid',
+): Examples {
+  return issueExample(summary, {
+    type: 'uuid_parsing',
+    loc,
+    msg: 'Input should be a valid UUID, invalid length or characters',
+    input,
+  });
+}
+
+/** A 422 example for an empty JSON array body. */
+export function emptyListExample(): Examples {
+  return issueExample('Empty list', {
+    type: 'too_short',
+    loc: ['body'],
+    msg: 'List should have at least 1 item after validation, not 0',
+    input: [],
+  });
+}
+
+/** A 422 example for a body field the route does not know. */
+export function unknownFieldExample(loc: (string | number)[]): Examples {
+  return issueExample('Unknown field', {
+    type: 'extra_forbidden',
+    loc,
+    msg: 'Extra inputs are not permitted',
+    input: 'blue',
+  });
+}
