@@ -11,8 +11,11 @@ async function main(): Promise<void> {
   await app.listen(config.port);
   const logger = new Logger('Bootstrap');
   closeOnSignals(app, logger);
-  logger.log(`Listening on ${await app.getUrl()} with ${describeDatabase(config.database)}`);
-  logger.log(`Swagger UI: ${await app.getUrl()}/docs`);
+  // The server listens on every interface; localhost is the address a person can click.
+  const { port } = app.getHttpServer().address() as { port: number };
+  const url = `http://localhost:${port}`;
+  logger.log(`Listening on ${url} with ${describeDatabase(config.database)}`);
+  logger.log(`Swagger UI: ${url}/docs`);
 }
 
 main().catch((error: unknown) => {
