@@ -40,7 +40,7 @@ export class RowStreamer {
   async *streamHeldCursor(
     client: PoolClient,
     cursor: string,
-    release: () => Promise<void>,
+    release: (broken?: Error) => void,
   ): AsyncIterable<Row> {
     const fetch = `FETCH ALL FROM "${cursor}"`;
     this.dataSource.logger.logQuery(fetch);
@@ -58,8 +58,13 @@ export class RowStreamer {
       // which goes back to the pool.
       const close = `CLOSE "${cursor}"`;
       this.dataSource.logger.logQuery(close);
-      await client.query(close).catch(() => undefined);
-      await release();
+      try {
+        await client.query(close);
+        release();
+      } catch (error) {
+        // A connection whose cursor may still be open must not serve anyone else.
+        release(error instanceof Error ? error : new Error(String(error)));
+      }
     }
   }
 
@@ -77,20 +82,26 @@ export class RowStreamer {
     }
     const iterator = this.streamSqliteFile(file, sql, parameters)[Symbol.asyncIterator]();
     // The first step of the statement opens the read transaction, and with it the snapshot.
-    const first = await iterator.next();
-    return (async function* () {
-      try {
-        if (first.done) {
-          return;
-        }
-        yield first.value;
-        for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-          yield next.value;
-        }
-      } finally {
-        await iterator.return?.(undefined);
-      }
-    })();
+    let first: IteratorResult<Row> | undefined = await iterator.next();
+    // Not a generator: ending it before its first read must still close the reader, which a
+    // generator that never started would not do.
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          if (first !== undefined) {
+            const result = first;
+            first = undefined;
+            return Promise.resolve(result);
+          }
+          return iterator.next();
+        },
+        return: async () => {
+          first = undefined;
+          await iterator.return?.(undefined);
+          return { done: true, value: undefined };
+        },
+      }),
+    };
   }
 
   private async *streamPostgres(sql: string, parameters: unknown[]): AsyncIterable<Row> {

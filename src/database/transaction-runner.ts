@@ -6,6 +6,11 @@ import { DataSource, EntityManager } from 'typeorm';
 import { isTransientConflict } from './database-errors';
 import { Row, RowStreamer } from './row-streamer';
 
+/** TypeORM's PostgreSQL query runner, as far as releasing its client goes. */
+interface PooledRunner {
+  releasePostgresConnection(error?: Error): Promise<void>;
+}
+
 /** A SELECT to read back once a transaction has committed: SQL and its parameters. */
 export type ReadBack = [sql: string, parameters: unknown[]];
 
@@ -73,7 +78,11 @@ export class TransactionRunner {
           held = true;
           return {
             result,
-            rows: this.rows.streamHeldCursor(client, cursor, () => runner.release()),
+            rows: this.rows.streamHeldCursor(client, cursor, (broken) => {
+              // TypeORM's release() cannot say "broken"; the method it calls can (typeorm is
+              // pinned to 0.3.x): a broken client leaves the pool instead of being reused.
+              void (runner as unknown as PooledRunner).releasePostgresConnection(broken);
+            }),
           };
         } catch (error) {
           if (runner.isTransactionActive) {

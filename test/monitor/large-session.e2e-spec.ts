@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import * as net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createUser } from '../factories/users';
 import { describeEachDatabase, TestApp } from '../support/test-app';
 
@@ -162,5 +164,50 @@ describeEachDatabase('a client that goes away in the middle of a large rename an
       `SELECT COUNT(*) AS "count" FROM "message" WHERE "session_id" = 'big-renamed'`,
     );
     expect(Number(count)).toBe(30_000);
+  });
+
+  it('gives every connection back when clients hang up right after sending their request', async () => {
+    const alice = await createUser(ctx());
+    await seedSession(ctx(), alice.id, 'hang-a', 2_000, 'dddddddd');
+    const { port } = new URL(ctx().api.baseUrl);
+    const currentSession = async () => {
+      const rows = await ctx().dataSource.query<{ session_id: string }[]>(
+        `SELECT DISTINCT "session_id" FROM "message" WHERE "session_id" IN ('hang-a', 'hang-b')`,
+      );
+      expect(rows).toHaveLength(1);
+      return rows[0].session_id;
+    };
+
+    // More hang-ups than the PostgreSQL pool has connections (10), each 0 to 3 ms after sending.
+    let session = 'hang-a';
+    for (let round = 0; round < 14; round += 1) {
+      const next = session === 'hang-a' ? 'hang-b' : 'hang-a';
+      const socket = net.connect(Number(port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        `PATCH ${rename(session)}?new_session_id=${next} HTTP/1.1\r\n` +
+          `Host: 127.0.0.1\r\nx-api-key: ${alice.key}\r\nConnection: close\r\n\r\n`,
+      );
+      await sleep(round % 4);
+      socket.destroy();
+      // Whether that rename happened is up to timing: let it finish, then find the session.
+      await sleep(100);
+      session = await currentSession();
+    }
+    await sleep(300);
+    session = await currentSession();
+
+    const health = await ctx().api.get('/health_check');
+    expect(health.status).toBe(200);
+    for (let round = 0; round < 12; round += 1) {
+      const next = session === 'hang-a' ? 'hang-b' : 'hang-a';
+      const renamed = await ctx().api.patch(rename(session), {
+        key: alice.key,
+        query: { new_session_id: next },
+      });
+      expect(renamed.status).toBe(200);
+      expect(renamed.body).toHaveLength(2_000);
+      session = next;
+    }
   });
 });

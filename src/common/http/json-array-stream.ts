@@ -88,6 +88,11 @@ async function streamItems(
     }
   }
   const stream = Readable.from(chunks(), { objectMode: false });
+  // A stream destroyed before its first read never enters chunks(), whose finally would not run:
+  // the source (already reading, it holds a connection) is ended here as well.
+  stream.once('close', () => {
+    void iterator.return(undefined);
+  });
   const file = new StreamableFile(stream, { type: framing.type });
   // Part of the answer is already sent: cutting the connection is the only honest signal left.
   file.setErrorHandler((error, response) => {
