@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { nowIso } from '../common/time';
 import { ApiKey } from './api-key.entity';
 import { apiKeyPreview, generateApiKey, hashApiKey, isApiKeyFormat } from './api-key-format';
+import { CompiledQuery, compileQuery } from '../database/compiled-query';
 import { AuthenticatedUser } from './authenticated-user';
 import { ApiKeyNotFoundError } from './errors/api-key-not-found.error';
 import { User } from './user.entity';
@@ -17,6 +18,8 @@ export interface IssuedApiKey {
 
 @Injectable()
 export class ApiKeyService {
+  private authenticateQuery?: CompiledQuery<'hash'>;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** The active user owning this key, or null for an unknown key or an inactive user. */
@@ -24,22 +27,24 @@ export class ApiKeyService {
     if (!isApiKeyFormat(plainKey)) {
       return null;
     }
-    const row = await this.dataSource
-      .createQueryBuilder()
-      .select('u.id', 'id')
-      .addSelect('u.username', 'username')
-      .addSelect('u.is_superuser', 'is_superuser')
-      .addSelect('k.id', 'key_id')
-      .from(ApiKey, 'k')
-      .innerJoin(User, 'u', 'u.id = k.user_id')
-      .where('k.key_hash = :hash', { hash: hashApiKey(plainKey) })
-      .andWhere('u.is_active = TRUE')
-      .getRawOne<{
-        id: string;
-        username: string;
-        is_superuser: boolean | number;
-        key_id: string;
-      }>();
+    // Every request comes through here: the statement is built once.
+    this.authenticateQuery ??= compileQuery(['hash'], (p) =>
+      this.dataSource
+        .createQueryBuilder()
+        .select('u.id', 'id')
+        .addSelect('u.username', 'username')
+        .addSelect('u.is_superuser', 'is_superuser')
+        .addSelect('k.id', 'key_id')
+        .from(ApiKey, 'k')
+        .innerJoin(User, 'u', 'u.id = k.user_id')
+        .where('k.key_hash = :hash', { hash: p.hash })
+        .andWhere('u.is_active = TRUE')
+        .getQueryAndParameters(),
+    );
+    const query = this.authenticateQuery;
+    const [row] = await this.dataSource.query<
+      { id: string; username: string; is_superuser: boolean | number; key_id: string }[]
+    >(query.sql, query.parameters({ hash: hashApiKey(plainKey) }));
     if (!row) {
       return null;
     }

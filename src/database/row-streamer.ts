@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
@@ -7,6 +7,34 @@ import { DataSource } from 'typeorm';
 export type Row = Record<string, unknown>;
 
 const POSTGRES_BATCH_ROWS = 1000;
+const MAX_IDLE_SQLITE_READERS = 4;
+const MAX_CACHED_STATEMENTS = 64;
+
+/** A read-only connection to the SQLite file, with the statements prepared on it. */
+class SqliteReader {
+  private readonly database: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(file: string) {
+    this.database = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+  }
+
+  statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) {
+        this.statements.clear();
+      }
+      statement = this.database.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  close(): void {
+    this.database.close();
+  }
+}
 
 /**
  * Reads the rows of one SELECT as they come, so that a response of any size never sits whole in
@@ -18,7 +46,10 @@ const POSTGRES_BATCH_ROWS = 1000;
  *   once on the main one (a throwaway database is small).
  */
 @Injectable()
-export class RowStreamer {
+export class RowStreamer implements OnModuleDestroy {
+  private readonly idleReaders: SqliteReader[] = [];
+  private closed = false;
+
   constructor(private readonly dataSource: DataSource) {}
 
   stream(sql: string, parameters: unknown[]): AsyncIterable<Row> {
@@ -131,9 +162,10 @@ export class RowStreamer {
     parameters: unknown[],
   ): AsyncIterable<Row> {
     this.dataSource.logger.logQuery(sql, parameters);
-    const reader = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+    const reader = this.takeReader(file);
+    let healthy = false;
     try {
-      const rows = reader.prepare(sql).iterate(...parameters) as IterableIterator<Row>;
+      const rows = reader.statement(sql).iterate(...parameters) as IterableIterator<Row>;
       try {
         for (const row of rows) {
           yield row;
@@ -141,7 +173,32 @@ export class RowStreamer {
       } finally {
         rows.return?.();
       }
+      healthy = true;
     } finally {
+      this.giveBackReader(reader, healthy);
+    }
+  }
+
+  /**
+   * An idle read-only connection, or a new one. Opening one (and preparing on it, which reads the
+   * schema) costs more than a small query, so a few are kept with their prepared statements.
+   * A connection not in use holds no read transaction: each query takes a fresh snapshot.
+   */
+  private takeReader(file: string): SqliteReader {
+    return this.idleReaders.pop() ?? new SqliteReader(file);
+  }
+
+  private giveBackReader(reader: SqliteReader, healthy: boolean): void {
+    if (healthy && this.idleReaders.length < MAX_IDLE_SQLITE_READERS && !this.closed) {
+      this.idleReaders.push(reader);
+    } else {
+      reader.close();
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.closed = true;
+    for (const reader of this.idleReaders.splice(0)) {
       reader.close();
     }
   }

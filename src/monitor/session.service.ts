@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { CompiledQuery, compileQuery } from '../database/compiled-query';
 import { RowStreamer } from '../database/row-streamer';
 import { TransactionRunner } from '../database/transaction-runner';
 import { SessionConflictPolicy } from './dto/update-session.query.dto';
@@ -18,6 +19,35 @@ export class SessionService {
     private readonly transactions: TransactionRunner,
     private readonly rows: RowStreamer,
   ) {}
+
+  private compiledRenameQueries?: {
+    update: CompiledQuery<'newSessionId' | 'renameId' | 'oldSessionId' | 'ownerId'>;
+    reselect: CompiledQuery<'newSessionId' | 'renameId'>;
+  };
+
+  /** The rename's two statements, built once: their SQL never changes, only the values. */
+  private get renameQueries() {
+    this.compiledRenameQueries ??= {
+      update: compileQuery(['newSessionId', 'renameId', 'oldSessionId', 'ownerId'], (p) =>
+        this.dataSource
+          .createQueryBuilder()
+          .update(Message)
+          .set({ sessionId: p.newSessionId, renameId: p.renameId })
+          .where('session_id = :oldSessionId', { oldSessionId: p.oldSessionId })
+          .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId: p.ownerId })
+          .getQueryAndParameters(),
+      ),
+      reselect: compileQuery(['newSessionId', 'renameId'], (p) =>
+        selectMessageRow(this.dataSource.createQueryBuilder(Message, 'm'), 'm')
+          .where('m.sessionId = :newSessionId', { newSessionId: p.newSessionId })
+          .andWhere('m.renameId = :renameId', { renameId: p.renameId })
+          .orderBy('m.timestamp', 'ASC')
+          .addOrderBy('m.id', 'ASC')
+          .getQueryAndParameters(),
+      ),
+    };
+    return this.compiledRenameQueries;
+  }
 
   /**
    * Moves every message the owner has in `oldSessionId` to `newSessionId` (merging into it if it
@@ -41,13 +71,12 @@ export class SessionService {
         if (rejectConflict) {
           await this.lockSessionId(manager, ownerId, newSessionId);
         }
-        const result = await manager
-          .createQueryBuilder()
-          .update(Message)
-          .set({ sessionId: newSessionId, renameId })
-          .where('session_id = :oldSessionId', { oldSessionId })
-          .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId })
-          .execute();
+        const update = this.renameQueries.update;
+        const result = await manager.queryRunner!.query(
+          update.sql,
+          update.parameters({ newSessionId, renameId, oldSessionId, ownerId }),
+          true,
+        );
         const affected = result.affected ?? 0;
         // Checked after the move so that a missing old session is a 404 before it is a conflict;
         // the throw rolls the move back.
@@ -58,15 +87,12 @@ export class SessionService {
       },
       // Read back as of the commit: a rename that moves these messages on right afterwards must
       // not empty this answer.
-      (affected) =>
-        affected === 0
+      (affected) => {
+        const reselect = this.renameQueries.reselect;
+        return affected === 0
           ? undefined
-          : selectMessageRow(this.dataSource.createQueryBuilder(Message, 'm'), 'm')
-              .where('m.sessionId = :newSessionId', { newSessionId })
-              .andWhere('m.renameId = :renameId', { renameId })
-              .orderBy('m.timestamp', 'ASC')
-              .addOrderBy('m.id', 'ASC')
-              .getQueryAndParameters(),
+          : [reselect.sql, reselect.parameters({ newSessionId, renameId })];
+      },
     );
     if (moved === 0 || !rows) {
       throw new SessionNotFoundError();
