@@ -3,7 +3,7 @@ import { machineLine } from './machine';
 
 const WIDTH = 760;
 const HEIGHT = 500;
-const MARGIN = { left: 78, right: 24, top: 58, bottom: 118 };
+const MARGIN = { left: 78, right: 44, top: 58, bottom: 118 };
 const COLORS: Record<Contender, string> = {
   service: '#1f77b4',
   floor: '#2ca02c',

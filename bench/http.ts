@@ -1,4 +1,8 @@
 import * as http from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+/** Below the server's 5 s keep-alive timeout, with room for a late event loop. */
+const IDLE_REUSE_MS = 3000;
 
 export interface HttpResponse {
   status: number;
@@ -10,15 +14,24 @@ export interface HttpResponse {
 
 /** A keep-alive HTTP/1.1 client for one server, with at most `connections` sockets. */
 export class HttpClient {
-  private readonly agent: http.Agent;
+  private agent: http.Agent;
   private readonly url: URL;
+  private lastUsedAt = Number.NEGATIVE_INFINITY;
+  private inFlight = 0;
 
-  constructor(baseUrl: string, connections: number) {
+  constructor(
+    baseUrl: string,
+    private readonly connections: number,
+  ) {
     this.url = new URL(baseUrl);
-    this.agent = new http.Agent({
+    this.agent = this.newAgent();
+  }
+
+  private newAgent(): http.Agent {
+    return new http.Agent({
       keepAlive: true,
-      maxSockets: connections,
-      maxFreeSockets: connections,
+      maxSockets: this.connections,
+      maxFreeSockets: this.connections,
     });
   }
 
@@ -29,6 +42,24 @@ export class HttpClient {
     headers: Record<string, string> = {},
     keepBody = false,
   ): Promise<HttpResponse> {
+    // Node's server drops a keep-alive socket after 5 s idle. When the bench has just run
+    // synchronous work for seconds (Langflow's loop on better-sqlite3), that close is still unread
+    // and a request sent on the socket dies with "socket hang up": such sockets are not reused.
+    // Only when nothing is in flight: destroying the agent would cut those requests too.
+    if (this.inFlight === 0 && performance.now() - this.lastUsedAt > IDLE_REUSE_MS) {
+      this.agent.destroy();
+      this.agent = this.newAgent();
+    }
+    this.inFlight += 1;
+    this.lastUsedAt = performance.now();
+    let settled = false;
+    const settle = () => {
+      if (!settled) {
+        settled = true;
+        this.inFlight -= 1;
+        this.lastUsedAt = performance.now();
+      }
+    };
     return new Promise((resolve, reject) => {
       const request = http.request(
         {
@@ -48,17 +79,24 @@ export class HttpClient {
               chunks.push(chunk);
             }
           });
-          response.on('end', () =>
+          response.on('end', () => {
+            settle();
             resolve({
               status: response.statusCode ?? 0,
               bytes,
               body: keepBody ? Buffer.concat(chunks).toString('utf8') : undefined,
-            }),
-          );
-          response.on('error', reject);
+            });
+          });
+          response.on('error', (error) => {
+            settle();
+            reject(error);
+          });
         },
       );
-      request.on('error', reject);
+      request.on('error', (error) => {
+        settle();
+        reject(error);
+      });
       request.end();
     });
   }

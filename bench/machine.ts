@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
+import { ROOT } from './paths';
 
 export interface Machine {
   cpu: string;
@@ -34,4 +36,19 @@ export function machineLine(machine: Machine): string {
     `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ` +
     `Node ${machine.node}, ${machine.database}`
   );
+}
+
+/** The commit the measured service was built from, and whether src/ had uncommitted changes. */
+export interface SourceState {
+  commit: string;
+  srcDirty: boolean;
+}
+
+export function describeSource(): SourceState {
+  const git = (...args: string[]) =>
+    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  return {
+    commit: git('rev-parse', '--short', 'HEAD') || 'unknown',
+    srcDirty: git('status', '--porcelain', '--', 'src') !== '',
+  };
 }

@@ -1,5 +1,5 @@
 import { LoadResult } from './load';
-import { Machine, machineLine } from './machine';
+import { Machine, machineLine, SourceState } from './machine';
 import { round, Summary } from './stats';
 
 export const CONTENDERS = ['service', 'floor', 'langflow'] as const;
@@ -40,6 +40,7 @@ export interface BenchResults {
   startedAt: string;
   durationSeconds: number;
   machine: Machine;
+  source: SourceState;
   sizes: SizeResult[];
   langflowStatements?: { size: number; statements: number; expected: number };
   memory: {
@@ -127,6 +128,9 @@ export function renderMarkdown(results: BenchResults): string {
     `Run ${results.startedAt}, ${Math.round(results.durationSeconds)} s; 1-minute load average ` +
       `${results.machine.loadAverage.start} at start, ${results.machine.loadAverage.end ?? '?'} at end.`,
   );
+  lines.push(
+    `Service built from commit ${results.source.commit}${results.source.srcDirty ? ' with uncommitted changes in src/ (the work tree as it was)' : ''}.`,
+  );
   lines.push('');
   lines.push('## Rename latency, median milliseconds');
   lines.push('');
@@ -179,6 +183,17 @@ export function renderMarkdown(results: BenchResults): string {
   }
   lines.push('');
   lines.push(`Renames hold ${renameOverHealth} of /health's request rate.`);
+  for (const [name, load] of [
+    ['rename', rename],
+    ['/health', health],
+  ] as const) {
+    if (load.errors > 0) {
+      lines.push('');
+      lines.push(
+        `**${load.errors} ${name} requests failed**, e.g.: ${load.errorSamples.map((sample) => `\`${sample}\``).join('; ')}.`,
+      );
+    }
+  }
   lines.push('');
   lines.push('## Memory');
   lines.push('');

@@ -8,7 +8,7 @@ import { BenchDatabase, openBenchDatabase } from './database';
 import { HttpClient } from './http';
 import { LangflowRename, StatementCounter } from './langflow';
 import { runLoad } from './load';
-import { currentLoadAverage, describeMachine } from './machine';
+import { currentLoadAverage, describeMachine, describeSource } from './machine';
 import { RESULTS_DIR, WORK_DIR } from './paths';
 import { ProgressBar } from './progress';
 import {
@@ -32,12 +32,15 @@ Benchmarks the session rename on SQLite (default) or on PostgreSQL when BENCH_DA
                  bench/.work/results/ unless --out is given
   --out DIR      where to write <database>.json, <database>.md and latency-<database>.svg
                  (default: bench/results/ for a full run)
+  --sizes LIST   session sizes to rename instead of the plan's, e.g. --sizes 100,100000
+  --render FILE  only rewrite the Markdown table and the chart from a results JSON file
   --profile      run the service with --cpu-prof; the profile lands in bench/.work/profiles/
   --help         this text
 `;
 
 interface Options {
   quick: boolean;
+  sizes?: number[];
   profile: boolean;
   out: string;
 }
@@ -62,6 +65,7 @@ const VERIFY_MAX_SIZE = 10_000;
 function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
   let out = quick ? path.join(WORK_DIR, 'results') : RESULTS_DIR;
+  let sizes: number[] | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
@@ -69,12 +73,26 @@ function parseOptions(argv: string[]): Options {
       process.exit(0);
     } else if (arg === '--out') {
       out = path.resolve(argv[(i += 1)] ?? '');
+    } else if (arg === '--render') {
+      renderOnly(path.resolve(argv[i + 1] ?? ''));
+      process.exit(0);
+    } else if (arg === '--sizes') {
+      sizes = (argv[(i += 1)] ?? '').split(',').map(Number);
+      if (sizes.length === 0 || sizes.some((size) => !Number.isInteger(size) || size < 1)) {
+        process.stderr.write(`--sizes needs a comma-separated list of whole numbers\n`);
+        process.exit(2);
+      }
+      sizes.sort((a, b) => a - b);
     } else if (arg !== '--quick' && arg !== '--profile') {
       process.stderr.write(`Unknown option ${arg}\n\n${USAGE}`);
       process.exit(2);
     }
   }
-  return { quick, profile: argv.includes('--profile'), out };
+  if (sizes && out === RESULTS_DIR) {
+    // A partial run must not replace the reference results.
+    out = path.join(WORK_DIR, 'results');
+  }
+  return { quick, sizes, profile: argv.includes('--profile'), out };
 }
 
 function makePlan(database: BenchDatabase, quick: boolean): Plan {
@@ -123,6 +141,9 @@ async function main(): Promise<void> {
   const startedClock = performance.now();
   const database = openBenchDatabase();
   const plan = makePlan(database, options.quick);
+  if (options.sizes) {
+    plan.sizes = options.sizes;
+  }
   const runsTotal = plan.sizes.reduce((sum, size) => sum + 3 * plan.runs(size), 0);
   // Steps: build, start, seed, one per timed run, the two loads, the report.
   const bar = new ProgressBar(3 + runsTotal + 2 + 1);
@@ -398,6 +419,7 @@ async function main(): Promise<void> {
       startedAt: startedAt.toISOString(),
       durationSeconds: round((performance.now() - startedClock) / 1000, 1),
       machine,
+      source: describeSource(),
       sizes,
       langflowStatements,
       memory: { restRssMiB: mib(restRss), method: memoryMethod, peaks },
@@ -428,9 +450,26 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\n${markdown}\nWritten to ${path.relative(process.cwd(), options.out)}/\n`,
     );
+  } catch (error) {
+    const said = service?.outputTail.trim();
+    if (said) {
+      bar.note(`The service's last output:\n${said}`);
+    }
+    throw error;
   } finally {
     await cleanup();
   }
+}
+
+/** Rewrites <database>.md and latency-<database>.svg beside a results JSON file. */
+function renderOnly(file: string): void {
+  const results = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults;
+  const directory = path.dirname(file);
+  fs.writeFileSync(path.join(directory, `${results.database}.md`), renderMarkdown(results));
+  fs.writeFileSync(
+    path.join(directory, `latency-${results.database}.svg`),
+    renderLatencyChart(results),
+  );
 }
 
 function sleepMs(milliseconds: number): Promise<void> {

@@ -22,11 +22,14 @@ export class ServiceProcess {
     private readonly child: ChildProcess,
     readonly baseUrl: string,
   ) {
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      // Keeps the tail only: enough to explain a crash.
-      this.stderr = (this.stderr + chunk).slice(-8000);
-    });
+    // Nest logs errors to stderr and the rest (BENCH_LOG_LEVEL=debug) to stdout: both are kept,
+    // the tail only, enough to explain a failure.
+    for (const output of [child.stdout, child.stderr]) {
+      output?.setEncoding('utf8');
+      output?.on('data', (chunk: string) => {
+        this.stderr = (this.stderr + chunk).slice(-20_000);
+      });
+    }
     child.on('exit', () => {
       this.exited = true;
     });
@@ -52,15 +55,21 @@ export class ServiceProcess {
         HOME: process.env.HOME ?? '',
         NODE_ENV: 'production',
         PORT: String(port),
-        LOG_LEVEL: 'error',
+        // BENCH_LOG_LEVEL=debug shows the service's SQL and errors when a run goes wrong.
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
         MONITOR_SUPERUSER_API_KEY: options.apiKey,
         ...options.env,
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(child, `http://127.0.0.1:${port}`);
     await service.waitUntilHealthy();
     return service;
+  }
+
+  /** The last lines the service wrote (LOG_LEVEL=error, the bench's default: its errors). */
+  get outputTail(): string {
+    return this.stderr;
   }
 
   get pid(): number {
