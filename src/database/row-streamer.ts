@@ -113,26 +113,8 @@ export class RowStreamer implements OnModuleDestroy {
     }
     const iterator = this.streamSqliteFile(file, sql, parameters)[Symbol.asyncIterator]();
     // The first step of the statement opens the read transaction, and with it the snapshot.
-    let first: IteratorResult<Row> | undefined = await iterator.next();
-    // Not a generator: ending it before its first read must still close the reader, which a
-    // generator that never started would not do.
-    return {
-      [Symbol.asyncIterator]: () => ({
-        next: () => {
-          if (first !== undefined) {
-            const result = first;
-            first = undefined;
-            return Promise.resolve(result);
-          }
-          return iterator.next();
-        },
-        return: async () => {
-          first = undefined;
-          await iterator.return?.(undefined);
-          return { done: true, value: undefined };
-        },
-      }),
-    };
+    const first = await iterator.next();
+    return resumeAfterFirst(first, iterator);
   }
 
   private async *streamPostgres(sql: string, parameters: unknown[]): AsyncIterable<Row> {
@@ -207,4 +189,33 @@ export class RowStreamer implements OnModuleDestroy {
     const rows = await this.dataSource.query<Row[]>(sql, parameters);
     yield* rows;
   }
+}
+
+/**
+ * The rows of an iterator whose first row was already read, as an iterable again. Not a
+ * generator: ending it before its first read must still end the source (which holds a connection),
+ * and a generator that never started would not.
+ */
+export function resumeAfterFirst(
+  first: IteratorResult<Row>,
+  iterator: AsyncIterator<Row>,
+): AsyncIterable<Row> {
+  let pending: IteratorResult<Row> | undefined = first;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        if (pending !== undefined) {
+          const result = pending;
+          pending = undefined;
+          return Promise.resolve(result);
+        }
+        return iterator.next();
+      },
+      return: async () => {
+        pending = undefined;
+        await iterator.return?.(undefined);
+        return { done: true, value: undefined };
+      },
+    }),
+  };
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { isTransientConflict } from './database-errors';
-import { Row, RowStreamer } from './row-streamer';
+import { resumeAfterFirst, Row, RowStreamer } from './row-streamer';
 
 /** TypeORM's PostgreSQL query runner, as far as releasing its client goes. */
 interface PooledRunner {
@@ -95,6 +95,26 @@ export class TransactionRunner {
           await runner.release();
         }
       }
+    });
+  }
+
+  /**
+   * PostgreSQL: one statement that changes rows and returns them (a data-modifying WITH), its rows
+   * streamed. Its implicit transaction commits once they are read, so they are exactly what it
+   * changed. A lost race (a deadlock) surfaces before the first row, because the change runs whole
+   * before any row comes out, and is retried then, while nothing has been answered yet.
+   */
+  async streamChange(sql: string, parameters: unknown[]): Promise<AsyncIterable<Row>> {
+    return this.retrying(async () => {
+      const iterator = this.rows.stream(sql, parameters)[Symbol.asyncIterator]();
+      let first: IteratorResult<Row>;
+      try {
+        first = await iterator.next();
+      } catch (error) {
+        await iterator.return?.(undefined);
+        throw error;
+      }
+      return resumeAfterFirst(first, iterator);
     });
   }
 

@@ -20,6 +20,22 @@ export interface MessageRow {
   content_blocks: string;
 }
 
+/** The response's columns, in the contract's order; their database names are the API's. */
+export const MESSAGE_ROW_COLUMNS = [
+  'id',
+  'flow_id',
+  'timestamp',
+  'sender',
+  'sender_name',
+  'session_id',
+  'text',
+  'files',
+  'edit',
+  'properties',
+  'category',
+  'content_blocks',
+] as const;
+
 /** The response's columns, selected under their API names. */
 export function selectMessageRow(
   builder: SelectQueryBuilder<Message>,

@@ -91,7 +91,9 @@ describeEachDatabase('renaming a session of 100,000 messages', (ctx) => {
     });
 
     expect(large.count).toBe(small.count);
-    expect(large.statements.filter((sql) => /^\s*UPDATE/i.test(sql))).toHaveLength(1);
+    expect(
+      large.statements.filter((sql) => /\bUPDATE ("\w+"\.)?"message"/i.test(sql)),
+    ).toHaveLength(1);
 
     const expected = Array.from({ length: SIZE }, (_, index) => index + 1)
       .map((n) => ({ id: seededId('00000000', n), second: seededSecond(n) }))
