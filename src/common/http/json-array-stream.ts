@@ -54,14 +54,14 @@ async function streamItems(
   items: AsyncIterable<string> | Iterable<string>,
   framing: Framing,
 ): Promise<StreamableFile> {
-  const iterator = (async function* () {
-    yield* items;
-  })();
+  // The source's own iterator when it has one: a wrapping generator would add a hop per item.
+  const iterator: AsyncIterator<string> =
+    Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : asyncIteratorOf(items);
   let first: IteratorResult<string>;
   try {
     first = await iterator.next();
   } catch (error) {
-    await iterator.return(undefined);
+    await iterator.return?.(undefined);
     throw error;
   }
   async function* chunks(): AsyncGenerator<string> {
@@ -84,14 +84,14 @@ async function streamItems(
       yield `${chunk}${framing.close}`;
     } finally {
       // Ends the source (and frees its connection) also when the client goes away early.
-      await iterator.return(undefined);
+      await iterator.return?.(undefined);
     }
   }
   const stream = Readable.from(chunks(), { objectMode: false });
   // A stream destroyed before its first read never enters chunks(), whose finally would not run:
   // the source (already reading, it holds a connection) is ended here as well.
   stream.once('close', () => {
-    void iterator.return(undefined);
+    void iterator.return?.(undefined);
   });
   const file = new StreamableFile(stream, { type: framing.type });
   // Part of the answer is already sent: cutting the connection is the only honest signal left.
@@ -103,4 +103,14 @@ async function streamItems(
     }
   });
   return file;
+}
+
+/** A synchronous iterable's items, through the asynchronous iterator protocol. */
+function asyncIteratorOf(items: Iterable<string>): AsyncIterator<string> {
+  const source = items[Symbol.iterator]();
+  return {
+    next: () => Promise.resolve(source.next()),
+    return: (value?: unknown) =>
+      Promise.resolve(source.return?.(value) ?? { done: true as const, value: undefined }),
+  };
 }
