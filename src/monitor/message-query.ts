@@ -1,18 +1,7 @@
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { MessageFiltersQueryDto, MessageOrderColumn } from './dto/message-filters.query.dto';
-import { OWNED_FLOW_IDS, selectMessageRow } from './message-row';
+import { MESSAGE_ROW_PROPERTIES, OWNED_FLOW_IDS, selectMessageRow } from './message-row';
 import { Message } from './message.entity';
-
-/** Entity properties of the sortable API columns. */
-const SORT_PROPERTIES: Record<MessageOrderColumn, string> = {
-  timestamp: 'timestamp',
-  id: 'id',
-  sender: 'sender',
-  sender_name: 'senderName',
-  session_id: 'sessionId',
-  category: 'category',
-  flow_id: 'flowId',
-};
 
 export const MESSAGE_ALIAS = 'm';
 
@@ -49,7 +38,7 @@ export function orderByKeys(
   direction: 'ASC' | 'DESC',
 ): SelectQueryBuilder<Message> {
   keys.forEach((key, index) => {
-    const column = `${MESSAGE_ALIAS}.${SORT_PROPERTIES[key]}`;
+    const column = `${MESSAGE_ALIAS}.${MESSAGE_ROW_PROPERTIES[key]}`;
     if (index === 0) {
       builder.orderBy(column, direction);
     } else {
@@ -69,7 +58,7 @@ export function afterKeys(
   direction: 'ASC' | 'DESC',
   after: string[],
 ): SelectQueryBuilder<Message> {
-  const columns = keys.map((key) => `${MESSAGE_ALIAS}.${SORT_PROPERTIES[key]}`).join(', ');
+  const columns = keys.map((key) => `${MESSAGE_ALIAS}.${MESSAGE_ROW_PROPERTIES[key]}`).join(', ');
   const names = keys.map((_, index) => `:cursorKey${index}`).join(', ');
   const parameters = Object.fromEntries(after.map((value, index) => [`cursorKey${index}`, value]));
   return builder.andWhere(`(${columns}) ${direction === 'ASC' ? '>' : '<'} (${names})`, parameters);

@@ -20,40 +20,40 @@ export interface MessageRow {
   content_blocks: string;
 }
 
-/** The response's columns, in the contract's order; their database names are the API's. */
-export const MESSAGE_ROW_COLUMNS = [
-  'id',
-  'flow_id',
-  'timestamp',
-  'sender',
-  'sender_name',
-  'session_id',
-  'text',
-  'files',
-  'edit',
-  'properties',
-  'category',
-  'content_blocks',
-] as const;
+/**
+ * The response's columns, in the contract's order, each with the entity property it comes from.
+ * Their database names are the API's. The one place that pairs the two namings.
+ */
+export const MESSAGE_ROW_PROPERTIES = {
+  id: 'id',
+  flow_id: 'flowId',
+  timestamp: 'timestamp',
+  sender: 'sender',
+  sender_name: 'senderName',
+  session_id: 'sessionId',
+  text: 'text',
+  files: 'files',
+  edit: 'edit',
+  properties: 'properties',
+  category: 'category',
+  content_blocks: 'contentBlocks',
+} as const satisfies Record<keyof MessageRow, keyof Message>;
+
+export type MessageColumn = keyof typeof MESSAGE_ROW_PROPERTIES;
+
+export const MESSAGE_ROW_COLUMNS = Object.keys(MESSAGE_ROW_PROPERTIES) as MessageColumn[];
 
 /** The response's columns, selected under their API names. */
 export function selectMessageRow(
   builder: SelectQueryBuilder<Message>,
   alias: string,
 ): SelectQueryBuilder<Message> {
-  return builder
-    .select(`${alias}.id`, 'id')
-    .addSelect(`${alias}.flowId`, 'flow_id')
-    .addSelect(`${alias}.timestamp`, 'timestamp')
-    .addSelect(`${alias}.sender`, 'sender')
-    .addSelect(`${alias}.senderName`, 'sender_name')
-    .addSelect(`${alias}.sessionId`, 'session_id')
-    .addSelect(`${alias}.text`, 'text')
-    .addSelect(`${alias}.files`, 'files')
-    .addSelect(`${alias}.edit`, 'edit')
-    .addSelect(`${alias}.properties`, 'properties')
-    .addSelect(`${alias}.category`, 'category')
-    .addSelect(`${alias}.contentBlocks`, 'content_blocks');
+  const [first, ...rest] = MESSAGE_ROW_COLUMNS;
+  builder.select(`${alias}.${MESSAGE_ROW_PROPERTIES[first]}`, first);
+  for (const column of rest) {
+    builder.addSelect(`${alias}.${MESSAGE_ROW_PROPERTIES[column]}`, column);
+  }
+  return builder;
 }
 
 /**

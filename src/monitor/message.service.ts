@@ -17,7 +17,12 @@ import { PreconditionFailedError } from './errors/precondition-failed.error';
 import { ifMatchAllows, messageEtag } from './message-etag';
 import { MESSAGE_ALIAS, selectOwnedMessages } from './message-query';
 import { TaggedMessage } from './message-query.service';
-import { MessageRow, OWNED_FLOW_IDS } from './message-row';
+import {
+  MESSAGE_ROW_COLUMNS,
+  MESSAGE_ROW_PROPERTIES,
+  MessageRow,
+  OWNED_FLOW_IDS,
+} from './message-row';
 import { Message } from './message.entity';
 import { serializeMessage } from './message.serializer';
 
@@ -170,24 +175,12 @@ export class MessageService {
 
   /** The response columns among the changed ones. */
   private toRowFields(set: Partial<Message>): Partial<MessageRow> {
-    const fields: Partial<MessageRow> = {};
-    const names: [keyof Message, keyof MessageRow][] = [
-      ['text', 'text'],
-      ['sender', 'sender'],
-      ['senderName', 'sender_name'],
-      ['sessionId', 'session_id'],
-      ['files', 'files'],
-      ['edit', 'edit'],
-      ['properties', 'properties'],
-      ['category', 'category'],
-      ['contentBlocks', 'content_blocks'],
-    ];
-    for (const [property, field] of names) {
-      if (set[property] !== undefined) {
-        (fields as Record<string, unknown>)[field] = set[property];
-      }
-    }
-    return fields;
+    return Object.fromEntries(
+      MESSAGE_ROW_COLUMNS.flatMap((column) => {
+        const value = set[MESSAGE_ROW_PROPERTIES[column]];
+        return value === undefined ? [] : [[column, value]];
+      }),
+    );
   }
 
   private refuseRepeatedIds(items: CreateMessageDto[]): void {
@@ -269,19 +262,8 @@ export class MessageService {
   }
 
   private toRow(message: Message): MessageRow {
-    return {
-      id: message.id,
-      flow_id: message.flowId,
-      timestamp: message.timestamp,
-      sender: message.sender,
-      sender_name: message.senderName,
-      session_id: message.sessionId,
-      text: message.text,
-      files: message.files,
-      edit: message.edit,
-      properties: message.properties,
-      category: message.category,
-      content_blocks: message.contentBlocks,
-    };
+    return Object.fromEntries(
+      MESSAGE_ROW_COLUMNS.map((column) => [column, message[MESSAGE_ROW_PROPERTIES[column]]]),
+    ) as unknown as MessageRow;
   }
 }
