@@ -100,11 +100,12 @@ export class TransactionRunner {
 
   /**
    * PostgreSQL: one statement that changes rows and returns them (a data-modifying WITH), its rows
-   * streamed. Its implicit transaction commits once they are read, so they are exactly what it
-   * changed. A lost race (a deadlock) surfaces before the first row, because the change runs whole
-   * before any row comes out, and is retried then, while nothing has been answered yet.
+   * streamed; undefined when it returned none. Its implicit transaction commits once they are
+   * read, so they are exactly what it changed. A lost race (a deadlock) surfaces before the first
+   * row, because the change runs whole before any row comes out, and is retried then, while
+   * nothing has been answered yet.
    */
-  async streamChange(sql: string, parameters: unknown[]): Promise<AsyncIterable<Row>> {
+  async streamChange(sql: string, parameters: unknown[]): Promise<AsyncIterable<Row> | undefined> {
     return this.retrying(async () => {
       const iterator = this.rows.stream(sql, parameters)[Symbol.asyncIterator]();
       let first: IteratorResult<Row>;
@@ -113,6 +114,10 @@ export class TransactionRunner {
       } catch (error) {
         await iterator.return?.(undefined);
         throw error;
+      }
+      if (first.done) {
+        await iterator.return?.(undefined);
+        return undefined;
       }
       return resumeAfterFirst(first, iterator);
     });

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CompiledQuery, compileQuery } from '../database/compiled-query';
-import { resumeAfterFirst, RowStreamer } from '../database/row-streamer';
+import { RowStreamer } from '../database/row-streamer';
 import { TransactionRunner } from '../database/transaction-runner';
 import { SessionConflictPolicy } from './dto/update-session.query.dto';
 import { SessionAlreadyExistsError } from './errors/session-already-exists.error';
@@ -130,13 +130,10 @@ export class SessionService {
       statement.sql,
       statement.parameters({ newSessionId, renameId, oldSessionId, ownerId }),
     );
-    const iterator = rows[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    if (first.done) {
-      await iterator.return?.(undefined);
+    if (!rows) {
       throw new SessionNotFoundError();
     }
-    return serializeMessages(resumeAfterFirst(first, iterator));
+    return serializeMessages(rows);
   }
 
   /**

@@ -65,31 +65,26 @@ async function streamItems(
     throw error;
   }
   async function* chunks(): AsyncGenerator<string> {
-    try {
-      if (first.done) {
-        if (framing.empty !== '') {
-          yield framing.empty;
-        }
-        return;
+    if (first.done) {
+      if (framing.empty !== '') {
+        yield framing.empty;
       }
-      // Batching items into chunks of about 64 KiB keeps the per-write overhead low.
-      let chunk = `${framing.open}${first.value}`;
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        chunk += `${framing.separator}${next.value}`;
-        if (chunk.length >= 65536) {
-          yield chunk;
-          chunk = '';
-        }
-      }
-      yield `${chunk}${framing.close}`;
-    } finally {
-      // Ends the source (and frees its connection) also when the client goes away early.
-      await iterator.return?.(undefined);
+      return;
     }
+    // Batching items into chunks of about 64 KiB keeps the per-write overhead low.
+    let chunk = `${framing.open}${first.value}`;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      chunk += `${framing.separator}${next.value}`;
+      if (chunk.length >= 65536) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    yield `${chunk}${framing.close}`;
   }
   const stream = Readable.from(chunks(), { objectMode: false });
-  // A stream destroyed before its first read never enters chunks(), whose finally would not run:
-  // the source (already reading, it holds a connection) is ended here as well.
+  // However the answer ends (read to the end, failed, or the client gone, even before the first
+  // read), the source is ended with it: it may hold a database connection.
   stream.once('close', () => {
     void iterator.return?.(undefined);
   });
