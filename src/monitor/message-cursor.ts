@@ -1,6 +1,7 @@
 import { isUUID } from 'class-validator';
 import { codePointLength, normalizeTimestamp } from '../common/validation/fields';
 import { RequestValidationError } from '../common/validation/request-validation.error';
+import { MAX_PAGE_SIZE } from './dto/list-messages.query.dto';
 import { MessageOrderColumn, SortOrder } from './dto/message-filters.query.dto';
 
 /**
@@ -58,7 +59,7 @@ export function decodeCursor(
     (d === 'asc' || d === 'desc') &&
     Number.isInteger(l) &&
     (l as number) >= 1 &&
-    (l as number) <= 1000 &&
+    (l as number) <= MAX_PAGE_SIZE &&
     Array.isArray(k) &&
     k.length === keys.length &&
     keys.length > 0 &&

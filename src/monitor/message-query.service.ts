@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RowStreamer } from '../database/row-streamer';
-import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
+import { ListMessagesQueryDto, MAX_PAGE_SIZE } from './dto/list-messages.query.dto';
 import { MessageFiltersQueryDto } from './dto/message-filters.query.dto';
 import { MessageNotFoundError } from './errors/message-not-found.error';
 import { decodeCursor, encodeCursor, MessageCursor, sortKeys } from './message-cursor';
@@ -52,7 +52,7 @@ export class MessageQueryService {
     const order = query.order ?? 'asc';
     const cursor: MessageCursor | undefined =
       query.cursor === undefined ? undefined : decodeCursor(query.cursor, { orderBy, order });
-    const limit = query.limit ?? cursor?.limit ?? 1000;
+    const limit = query.limit ?? cursor?.limit ?? MAX_PAGE_SIZE;
     const keys = sortKeys(orderBy);
     const direction = order === 'desc' ? 'DESC' : 'ASC';
     const builder = orderByKeys(

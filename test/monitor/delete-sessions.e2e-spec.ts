@@ -269,6 +269,24 @@ describeEachDatabase('deleting sessions', (ctx) => {
       expect(await stored()).toEqual(rowsOf(alice, kept));
     });
 
+    it('counts characters as ingest does: an id of 255 emoji is a valid session id', async () => {
+      const alice = await createUser(ctx());
+      const emoji = '\u{1F680}'.repeat(255);
+      await ingestSession(ctx(), alice.key, { sessionId: emoji, count: 1 });
+
+      const tooLong = await ctx().api.delete(SESSIONS, {
+        key: alice.key,
+        body: [`${emoji}\u{1F680}`],
+      });
+      expect(tooLong.status).toBe(422);
+      expect(tooLong.body.detail[0]).toMatchObject({ type: 'string_too_long', loc: ['body', 0] });
+
+      const response = await ctx().api.delete(SESSIONS, { key: alice.key, body: [emoji] });
+      expect(response.status).toBe(200);
+      expect(response.body.deleted_count).toBe(1);
+      expect(await stored()).toEqual([]);
+    });
+
     it('accepts exactly 500 session ids', async () => {
       const alice = await createUser(ctx());
       const flowId = randomUUID();

@@ -1,6 +1,7 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { hasControlCharacter } from './control-characters';
+import { codePointLength } from './fields';
 import { RequestValidationError } from './request-validation.error';
 import { ItemResult, validateList } from './validate-input';
 
@@ -32,10 +33,10 @@ export const sessionIdItem: ItemValidator = (item, loc) => {
   if (typeof item !== 'string') {
     return refuse('string_type', loc, 'Input should be a valid string', item);
   }
-  if (item.length < 1) {
+  if (item.length === 0) {
     return refuse('string_too_short', loc, 'String should have at least 1 character', item);
   }
-  if (item.length > 255) {
+  if (codePointLength(item) > 255) {
     return refuse('string_too_long', loc, 'String should have at most 255 characters', item);
   }
   if (hasControlCharacter(item)) {
