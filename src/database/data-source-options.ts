@@ -5,9 +5,11 @@ import { DatabaseTarget } from '../config/database-url';
 import { ENTITIES } from './entities';
 import { InitialSchema1764000000000 as PostgresInitialSchema } from './migrations/postgres/1764000000000-InitialSchema';
 import { InitialSchema1764000000000 as SqliteInitialSchema } from './migrations/sqlite/1764000000000-InitialSchema';
+import { MessageContextId1768000000001 as PostgresMessageContextId } from './migrations/postgres/1768000000001-MessageContextId';
+import { MessageContextId1768000000001 as SqliteMessageContextId } from './migrations/sqlite/1768000000001-MessageContextId';
 
-export const SQLITE_MIGRATIONS = [SqliteInitialSchema];
-export const POSTGRES_MIGRATIONS = [PostgresInitialSchema];
+export const SQLITE_MIGRATIONS = [SqliteInitialSchema, SqliteMessageContextId];
+export const POSTGRES_MIGRATIONS = [PostgresInitialSchema, PostgresMessageContextId];
 
 export interface DataSourceExtras {
   /** PostgreSQL schema to live in (tests give each suite its own); default `public`. */

@@ -2,9 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RowStreamer } from '../database/row-streamer';
-import { ListMessagesQueryDto, MAX_PAGE_SIZE } from './dto/list-messages.query.dto';
+import {
+  DEFAULT_WINDOW_SIZE,
+  ListMessagesQueryDto,
+  MAX_PAGE_SIZE,
+} from './dto/list-messages.query.dto';
 import { MessageFiltersQueryDto } from './dto/message-filters.query.dto';
 import { MessageNotFoundError } from './errors/message-not-found.error';
+import { RequestValidationError } from '../common/validation/request-validation.error';
 import { decodeCursor, encodeCursor, MessageCursor, sortKeys } from './message-cursor';
 import { messageEtag } from './message-etag';
 import { afterKeys, MESSAGE_ALIAS, orderByKeys, selectOwnedMessages } from './message-query';
@@ -81,6 +86,48 @@ export class MessageQueryService {
       after: keys.map((key) => String(last[key])),
     });
     return { items: items.map(serializeMessage), nextCursor };
+  }
+
+  /**
+   * Langflow's `offset` paging: the `limit` messages that end `offset` messages before the newest,
+   * in chronological order. Read newest first through the (flow, timestamp, id) index, so a window
+   * near the newest, where a chat view spends its time, is cheap whatever the history's length.
+   */
+  async window(ownerId: string, query: ListMessagesQueryDto): Promise<string[]> {
+    this.refuseWindowMix(query);
+    const builder = orderByKeys(
+      selectOwnedMessages(this.dataSource, ownerId, query),
+      sortKeys('timestamp'),
+      'DESC',
+    )
+      .limit(query.limit ?? DEFAULT_WINDOW_SIZE)
+      .offset(query.offset);
+    const [sql, parameters] = builder.getQueryAndParameters();
+    const items: string[] = [];
+    for await (const row of this.rows.stream(sql, parameters)) {
+      items.push(serializeMessage(row as unknown as MessageRow));
+    }
+    return items.reverse();
+  }
+
+  /** An offset walks back in time: it cannot follow a cursor or another ordering. */
+  private refuseWindowMix(query: ListMessagesQueryDto): void {
+    const why =
+      query.cursor !== undefined
+        ? 'offset and cursor cannot be combined'
+        : (query.order_by ?? 'timestamp') !== 'timestamp' || (query.order ?? 'asc') !== 'asc'
+          ? 'offset windows are in chronological order: order_by and order cannot be changed with it'
+          : undefined;
+    if (why) {
+      throw new RequestValidationError([
+        {
+          type: 'value_error',
+          loc: ['query', 'offset'],
+          msg: `Value error, ${why}`,
+          input: query.offset,
+        },
+      ]);
+    }
   }
 
   /** One of the caller's messages by id, with its entity tag. */

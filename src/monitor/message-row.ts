@@ -12,6 +12,7 @@ export interface MessageRow {
   sender: string;
   sender_name: string;
   session_id: string;
+  context_id: string | null;
   text: string;
   files: string;
   edit: boolean | number;
@@ -31,6 +32,7 @@ export const MESSAGE_ROW_PROPERTIES = {
   sender: 'sender',
   sender_name: 'senderName',
   session_id: 'sessionId',
+  context_id: 'contextId',
   text: 'text',
   files: 'files',
   edit: 'edit',

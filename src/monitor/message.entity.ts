@@ -28,6 +28,10 @@ export class Message {
   @Column({ name: 'session_id', type: 'varchar', length: 255 })
   sessionId!: string;
 
+  /** Langflow's conversation context (PR 10183): free text, or null. */
+  @Column({ name: 'context_id', type: 'varchar', length: 255, nullable: true })
+  contextId!: string | null;
+
   @Column({ type: 'text' })
   text!: string;
 

@@ -9,6 +9,7 @@ function row(overrides: Partial<MessageRow> = {}): MessageRow {
     sender: 'User',
     sender_name: 'User',
     session_id: 'support-chat-42',
+    context_id: null,
     text: 'Hello',
     files: '[]',
     edit: false,
@@ -29,6 +30,7 @@ describe('serializeMessage', () => {
       'sender',
       'sender_name',
       'session_id',
+      'context_id',
       'text',
       'files',
       'edit',
@@ -43,6 +45,7 @@ describe('serializeMessage', () => {
       sender: 'User',
       sender_name: 'User',
       session_id: 'support-chat-42',
+      context_id: null,
       text: 'Hello',
       files: [],
       edit: false,
@@ -85,6 +88,7 @@ describe('serializeMessage', () => {
           sender: 'a"b',
           sender_name: '\\',
           session_id: 'tenant/alpha chat+1',
+          context_id: 'ctx "1"',
           category: '{"not":"json"}',
         }),
       ),
@@ -93,6 +97,7 @@ describe('serializeMessage', () => {
     expect(parsed.sender).toBe('a"b');
     expect(parsed.sender_name).toBe('\\');
     expect(parsed.session_id).toBe('tenant/alpha chat+1');
+    expect(parsed.context_id).toBe('ctx "1"');
     expect(parsed.category).toBe('{"not":"json"}');
   });
 

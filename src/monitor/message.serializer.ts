@@ -15,6 +15,7 @@ export function serializeMessage(row: MessageRow): string {
     `,"sender":${text(row.sender)}` +
     `,"sender_name":${text(row.sender_name)}` +
     `,"session_id":${text(row.session_id)}` +
+    `,"context_id":${row.context_id === null ? 'null' : text(row.context_id)}` +
     `,"text":${text(row.text)}` +
     `,"files":${row.files}` +
     `,"edit":${row.edit ? 'true' : 'false'}` +

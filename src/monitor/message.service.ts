@@ -150,6 +150,9 @@ export class MessageService {
     if (changes.session_id !== undefined) {
       set.sessionId = changes.session_id;
     }
+    if (changes.context_id !== undefined) {
+      set.contextId = changes.context_id;
+    }
     if (changes.files !== undefined) {
       set.files = JSON.stringify(changes.files);
     }
@@ -250,6 +253,7 @@ export class MessageService {
       sender: item.sender,
       senderName: item.sender_name,
       sessionId: item.session_id,
+      contextId: item.context_id ?? null,
       text: item.text,
       files: JSON.stringify(item.files ?? []),
       edit: item.edit ?? false,

@@ -140,7 +140,9 @@ export class MonitorController {
       "Lists the caller's messages, filtered by any of the parameters (combined with AND), ordered by " +
       'timestamp then id unless `order_by` / `order` say otherwise. With `limit` (or `cursor`) the ' +
       "answer is one page, still a bare array: the next page's cursor comes in `X-Next-Cursor` and " +
-      'its address in `Link: <...>; rel="next"`; on the last page neither header is sent.',
+      'its address in `Link: <...>; rel="next"`; on the last page neither header is sent. ' +
+      "With `offset` (Langflow's chat-history paging) the answer is the window of `limit` messages " +
+      '(default 100) ending `offset` messages before the newest, in chronological order.',
   })
   @ApiOkResponse({
     type: MessageResponseDto,
@@ -171,6 +173,12 @@ export class MonitorController {
         msg: 'Input should be less than or equal to 1000',
         input: 5000,
       }),
+      ...issueExample('offset with cursor', {
+        type: 'value_error',
+        loc: ['query', 'offset'],
+        msg: 'Value error, offset and cursor cannot be combined',
+        input: 100,
+      }),
       ...issueExample('Bad cursor', {
         type: 'value_error',
         loc: ['query', 'cursor'],
@@ -185,6 +193,9 @@ export class MonitorController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<StreamableFile> {
+    if (query.offset !== undefined) {
+      return jsonArrayResponse(await this.reader.window(user.id, query));
+    }
     if (query.limit === undefined && query.cursor === undefined) {
       return jsonArrayResponse(this.reader.list(user.id, query));
     }

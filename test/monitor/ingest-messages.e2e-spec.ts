@@ -72,6 +72,7 @@ describeEachDatabase('POST /api/v1/monitor/messages', (ctx) => {
         sender: 'User',
         sender_name: 'User',
         session_id: 'session-1',
+        context_id: null,
         text: '',
         files: [],
         edit: false,
@@ -100,6 +101,7 @@ describeEachDatabase('POST /api/v1/monitor/messages', (ctx) => {
       const input = messageInput({
         id,
         session_id: 'chat 🚀 ünïcode',
+        context_id: 'context 🚀 "7"',
         sender: 'Machine',
         sender_name: 'AI',
         text: 'Hi "there"\n\ttabs, newlines and ünïcode 🚀',
@@ -359,6 +361,16 @@ describeEachDatabase('POST /api/v1/monitor/messages', (ctx) => {
         'a list for properties',
         [{ ...valid(), properties: ['x'] }],
         { type: 'dict_type', loc: ['body', 0, 'properties'], input: ['x'] },
+      ],
+      [
+        'a number for context_id',
+        [{ ...valid(), context_id: 7 }],
+        { type: 'string_type', loc: ['body', 0, 'context_id'], input: 7 },
+      ],
+      [
+        'a context_id over 255 characters',
+        [{ ...valid(), context_id: 'c'.repeat(256) }],
+        { type: 'string_too_long', loc: ['body', 0, 'context_id'] },
       ],
       [
         'a string among content_blocks',

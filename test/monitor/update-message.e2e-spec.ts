@@ -124,6 +124,7 @@ describeEachDatabase('GET and PUT /api/v1/monitor/messages/{message_id}', (ctx) 
         sender: 'Machine',
         sender_name: 'AI',
         session_id: 'support-chat-2',
+        context_id: 'ctx-2',
         files: ['a.png', 'b.pdf'],
         edit: false,
         error: true,
@@ -150,6 +151,7 @@ describeEachDatabase('GET and PUT /api/v1/monitor/messages/{message_id}', (ctx) 
           sender: 'Machine',
           senderName: 'AI',
           sessionId: 'support-chat-2',
+          contextId: 'ctx-2',
           edit: false,
           error: true,
           category: 'error',
@@ -180,6 +182,7 @@ describeEachDatabase('GET and PUT /api/v1/monitor/messages/{message_id}', (ctx) 
         { contentBlocks: '[{"title":"t"}]' },
       ],
       ['edit', { edit: true }, { edit: true }],
+      ['context_id', { context_id: 'ctx 🚀' }, { contextId: 'ctx 🚀' }],
     ];
 
     for (const [name, body, columns] of singleChanges) {
@@ -195,6 +198,37 @@ describeEachDatabase('GET and PUT /api/v1/monitor/messages/{message_id}', (ctx) 
         expect(await stored(message.id)).toEqual({ ...before, ...columns });
       });
     }
+
+    it('clears context_id with null and leaves it alone when left out', async () => {
+      const alice = await createUser(ctx());
+      const message = await ingestOne(alice, { context_id: 'ctx-1' });
+      expect(message.context_id).toBe('ctx-1');
+
+      const untouched = await put(alice, message.id, { text: 'other' });
+      expect(untouched.body.context_id).toBe('ctx-1');
+      const cleared = await put(alice, message.id, { context_id: null });
+
+      expect(cleared.status).toBe(200);
+      expect(cleared.body.context_id).toBeNull();
+      expect((await stored(message.id))?.contextId).toBeNull();
+    });
+
+    it('answers 422 for a context_id that is not a string, or is over 255 characters', async () => {
+      const alice = await createUser(ctx());
+      const message = await ingestOne(alice, { context_id: 'ctx-1' });
+
+      for (const [value, type] of [
+        [42, 'string_type'],
+        ['x'.repeat(256), 'string_too_long'],
+      ] as const) {
+        const response = await put(alice, message.id, { context_id: value });
+        expect(response.status).toBe(422);
+        expect(response.body.detail).toEqual([
+          expect.objectContaining({ type, loc: ['body', 'context_id'], input: value }),
+        ]);
+      }
+      expect((await stored(message.id))?.contextId).toBe('ctx-1');
+    });
 
     it('changes error, which the response does not show', async () => {
       const alice = await createUser(ctx());

@@ -6,6 +6,7 @@ export const MESSAGE_FIELDS = [
   'sender',
   'sender_name',
   'session_id',
+  'context_id',
   'text',
   'files',
   'edit',

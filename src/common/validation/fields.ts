@@ -39,6 +39,11 @@ export function Optional(): Decorator {
   return ValidateIf((object: object, value: unknown) => value !== undefined);
 }
 
+/** May be left out or null; any other value is checked by the field's type. */
+export function OptionalNullable(): Decorator {
+  return ValidateIf((object: object, value: unknown) => value !== undefined && value !== null);
+}
+
 export function StringField(options: { min?: number; max?: number } = {}): Decorator {
   const decorators: Decorator[] = [
     IsString({ message: 'Input should be a valid string' }),

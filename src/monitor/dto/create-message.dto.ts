@@ -3,6 +3,7 @@ import {
   ObjectField,
   ObjectListField,
   Optional,
+  OptionalNullable,
   Required,
   SessionIdField,
   StringField,
@@ -28,6 +29,14 @@ export class CreateMessageDto {
   @Required()
   @SessionIdField()
   session_id!: string;
+
+  /**
+   * Langflow's conversation context: up to 255 characters, or null (the default).
+   * @example "ctx-7f3a"
+   */
+  @OptionalNullable()
+  @StringField({ max: 255 })
+  context_id?: string | null;
 
   /** @example "User" */
   @Required()

@@ -4,6 +4,12 @@ import { MessageFiltersQueryDto } from './message-filters.query.dto';
 
 export const MAX_PAGE_SIZE = 1000;
 
+/** The page size of an `offset` window without `limit` (Langflow's). */
+export const DEFAULT_WINDOW_SIZE = 100;
+
+/** Far past any real history, and well inside every driver's integer range. */
+export const MAX_OFFSET = 1_000_000_000;
+
 /**
  * Room for the longest cursor the service makes: a 255-character sort value that JSON escapes to
  * six bytes a character (control characters), plus a timestamp and an id, in base64url.
@@ -32,4 +38,16 @@ export class ListMessagesQueryDto extends MessageFiltersQueryDto {
   @Optional()
   @StringField({ min: 1, max: MAX_CURSOR_LENGTH })
   cursor?: string;
+
+  /**
+   * Langflow's chat-history paging: the window of `limit` messages (default 100) that ends this
+   * many messages before the newest, in chronological order. `0` is the newest page; raise it by
+   * `limit` to scroll up. Not with `cursor`, nor with an `order_by` or `order` other than the
+   * default.
+   * @example 0
+   */
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, type: 'integer' })
+  @Optional()
+  @IntField({ min: 0, max: MAX_OFFSET })
+  offset?: number;
 }

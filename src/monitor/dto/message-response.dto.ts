@@ -45,6 +45,13 @@ export class MessageResponseDto {
   session_id!: string;
 
   /**
+   * Langflow's conversation context, or null.
+   * @example null
+   */
+  @ApiProperty({ type: String, nullable: true })
+  context_id!: string | null;
+
+  /**
    * May be empty.
    * @example "Hello, can you help me reset my password?"
    */

@@ -3,6 +3,7 @@ import {
   ObjectField,
   ObjectListField,
   Optional,
+  OptionalNullable,
   SessionIdField,
   StringField,
   StringListField,
@@ -36,6 +37,14 @@ export class UpdateMessageDto {
   @Optional()
   @SessionIdField()
   session_id?: string;
+
+  /**
+   * Sets Langflow's conversation context (up to 255 characters), or clears it with null.
+   * @example "ctx-7f3a"
+   */
+  @OptionalNullable()
+  @StringField({ max: 255 })
+  context_id?: string | null;
 
   /** @example [] */
   @Optional()
