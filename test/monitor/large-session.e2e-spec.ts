@@ -113,6 +113,7 @@ describeEachDatabase('renaming a session of 100,000 messages', (ctx) => {
       sender: 'User',
       sender_name: 'User',
       session_id: 'huge-renamed',
+      context_id: null,
       text: `message ${Number(first.slice(-12))}`,
       files: [],
       edit: false,

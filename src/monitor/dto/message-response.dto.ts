@@ -46,7 +46,7 @@ export class MessageResponseDto {
 
   /**
    * Langflow's conversation context, or null.
-   * @example null
+   * @example "ctx-7f3a"
    */
   @ApiProperty({ type: String, nullable: true })
   context_id!: string | null;
