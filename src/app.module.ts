@@ -9,6 +9,9 @@ import { AppConfig } from './config/app.config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { createRootLogger } from './logging/root-logger';
+import { MetricsModule } from './metrics/metrics.module';
 import { MonitorModule } from './monitor/monitor.module';
 
 @Module({})
@@ -18,7 +21,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
+        LoggingModule.forRoot(createRootLogger(config)),
         DatabaseModule.forRoot(config),
+        MetricsModule,
         AuthModule,
         MonitorModule,
         HealthModule,

@@ -6,9 +6,25 @@ import { UsersService } from './users.service';
 
 export const SUPERUSER_NAME = 'admin';
 
+/** The one time admin's key is shown: a plain block of text, easy to spot and to copy. */
+export function superuserBanner(plainKey: string): string {
+  return [
+    '',
+    '================================================================================',
+    ` Created the superuser "${SUPERUSER_NAME}". Its API key, shown only this once:`,
+    '',
+    `   ${plainKey}`,
+    '',
+    ' Keep it somewhere safe: the service stores only its hash.',
+    '================================================================================',
+    '',
+    '',
+  ].join('\n');
+}
+
 /**
- * On the very first start (no users at all) creates the superuser `admin` and logs its API key
- * once, so that a new installation can be used at once. MONITOR_SUPERUSER_API_KEY, when set,
+ * On the very first start (no users at all) creates the superuser `admin` and prints its API key
+ * once on standard error, so that a new installation can be used at once. MONITOR_SUPERUSER_API_KEY, when set,
  * becomes that key.
  */
 @Injectable()
@@ -34,9 +50,11 @@ export class SuperuserBootstrap implements OnApplicationBootstrap {
           `Created superuser "${SUPERUSER_NAME}" with the key from MONITOR_SUPERUSER_API_KEY`,
         );
       } else {
-        // At warn, so that a quieter LOG_LEVEL does not swallow the only copy of the key.
-        this.logger.warn(
-          `Created superuser "${SUPERUSER_NAME}". Its API key, shown only this once: ${apiKey.plainKey}`,
+        // Straight to standard error, not through the logger: the key must reach the person
+        // starting the service whatever LOG_LEVEL says, and never a log collector.
+        process.stderr.write(superuserBanner(apiKey.plainKey));
+        this.logger.log(
+          `Created superuser "${SUPERUSER_NAME}"; its API key was printed once on standard error`,
         );
       }
     } catch (error) {

@@ -1,18 +1,21 @@
-import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../app.module';
 import { jsonBodyParser } from '../common/http/json-body.middleware';
 import { AppConfig } from '../config/app.config';
 import { setupOpenApi } from '../openapi/openapi';
-import { nestLogLevels } from './log-levels';
+import { setupObservability } from './observability';
+import { setupProxiesAndCors } from './proxies-and-cors';
 
 /** Builds the configured HTTP application; main.ts and the e2e tests both start it from here. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
-    logger: new ConsoleLogger({ logLevels: nestLogLevels(config.logLevel), prefix: 'monitor' }),
+    // Held until the pino logger takes over, so that even the first lines are JSON.
+    bufferLogs: true,
   });
+  setupObservability(app, config);
+  setupProxiesAndCors(app, config);
   app.disable('x-powered-by');
   // Express's automatic weak ETags would land on error answers too; the routes set their own.
   app.set('etag', false);

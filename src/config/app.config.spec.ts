@@ -24,6 +24,10 @@ describe('loadAppConfig', () => {
       logLevel: 'info',
       superuserApiKey: undefined,
       bodyLimitBytes: 10 * 1024 * 1024,
+      logFormat: process.stdout.isTTY ? 'pretty' : 'json',
+      metricsPort: undefined,
+      corsOrigins: [],
+      trustedProxies: false,
     });
   });
 

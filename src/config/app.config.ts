@@ -1,11 +1,12 @@
 import { DatabaseTarget, parseDatabaseUrl } from './database-url';
 import { isApiKeyFormat } from '../auth/api-key-format';
+import { OperationsConfig, readOperationsConfig } from './operations.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The service's settings, read once from the environment and validated. */
-export interface AppConfig {
+export interface AppConfig extends OperationsConfig {
   port: number;
   database: DatabaseTarget;
   /** PostgreSQL only: the schema the tables live in (default: the server's search_path). */
@@ -63,6 +64,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
   }
 
+  const operations = readOperationsConfig(env, problems);
+
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   }
@@ -73,5 +76,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel,
     superuserApiKey,
     bodyLimitBytes: 10 * 1024 * 1024,
+    ...operations,
   };
 }

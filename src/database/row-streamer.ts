@@ -48,6 +48,7 @@ class SqliteReader {
 @Injectable()
 export class RowStreamer implements OnModuleDestroy {
   private readonly idleReaders: SqliteReader[] = [];
+  private busyReaders = 0;
   private closed = false;
 
   constructor(private readonly dataSource: DataSource) {}
@@ -167,15 +168,23 @@ export class RowStreamer implements OnModuleDestroy {
    * A connection not in use holds no read transaction: each query takes a fresh snapshot.
    */
   private takeReader(file: string): SqliteReader {
-    return this.idleReaders.pop() ?? new SqliteReader(file);
+    const reader = this.idleReaders.pop() ?? new SqliteReader(file);
+    this.busyReaders += 1;
+    return reader;
   }
 
   private giveBackReader(reader: SqliteReader, healthy: boolean): void {
+    this.busyReaders -= 1;
     if (healthy && this.idleReaders.length < MAX_IDLE_SQLITE_READERS && !this.closed) {
       this.idleReaders.push(reader);
     } else {
       reader.close();
     }
+  }
+
+  /** SQLite file: the read-only connections streaming now and those kept idle (for /metrics). */
+  get sqliteReaders(): { busy: number; idle: number } {
+    return { busy: this.busyReaders, idle: this.idleReaders.length };
   }
 
   onModuleDestroy(): void {

@@ -25,11 +25,15 @@ export function serializeMessage(row: MessageRow): string {
   );
 }
 
-/** Serializes rows as they come. */
+/** Serializes rows as they come; `onEnd`, if given, learns how many there were once all are read. */
 export async function* serializeMessages(
   rows: AsyncIterable<unknown> | Iterable<unknown>,
+  onEnd?: (count: number) => void,
 ): AsyncIterable<string> {
+  let count = 0;
   for await (const row of rows) {
+    count += 1;
     yield serializeMessage(row as MessageRow);
   }
+  onEnd?.(count);
 }

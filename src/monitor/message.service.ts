@@ -7,6 +7,7 @@ import { nowIso } from '../common/time';
 import { RequestValidationError } from '../common/validation/request-validation.error';
 import { isUniqueViolation } from '../database/database-errors';
 import { TransactionRunner } from '../database/transaction-runner';
+import { ServiceMetrics } from '../metrics/service-metrics';
 import { CreateMessageDto } from './dto/create-message.dto';
 import { FlowNotFoundError } from './errors/flow-not-found.error';
 import { MessageAlreadyExistsError } from './errors/message-already-exists.error';
@@ -34,6 +35,7 @@ export class MessageService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   /**
@@ -76,6 +78,7 @@ export class MessageService {
       }
       throw error;
     }
+    this.metrics.recordIngest(messages.length);
     return messages.map((message) => serializeMessage(this.toRow(message)));
   }
 

@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CompiledQuery, compileQuery } from '../database/compiled-query';
 import { RowStreamer } from '../database/row-streamer';
 import { TransactionRunner } from '../database/transaction-runner';
+import { ServiceMetrics } from '../metrics/service-metrics';
 import { SessionConflictPolicy } from './dto/update-session.query.dto';
 import { SessionAlreadyExistsError } from './errors/session-already-exists.error';
 import { SessionNotFoundError } from './errors/session-not-found.error';
@@ -18,7 +19,10 @@ export class SessionService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
     private readonly rows: RowStreamer,
+    private readonly metrics: ServiceMetrics,
   ) {}
+
+  private readonly recordRename = (moved: number) => this.metrics.recordRename(moved);
 
   private compiledRenameQueries?: {
     update: CompiledQuery<'newSessionId' | 'renameId' | 'oldSessionId' | 'ownerId'>;
@@ -111,7 +115,7 @@ export class SessionService {
     if (moved === 0 || !rows) {
       throw new SessionNotFoundError();
     }
-    return serializeMessages(rows);
+    return serializeMessages(rows, this.recordRename);
   }
 
   /**
@@ -133,7 +137,7 @@ export class SessionService {
     if (!rows) {
       throw new SessionNotFoundError();
     }
-    return serializeMessages(rows);
+    return serializeMessages(rows, this.recordRename);
   }
 
   /**

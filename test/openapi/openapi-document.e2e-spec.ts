@@ -207,7 +207,8 @@ describe('GET /openapi.json', () => {
     const express = testApp.app.getHttpAdapter().getInstance();
     const served: string[] = [];
     for (const layer of express.router.stack as any[]) {
-      if (!layer.route || /^\/(docs|openapi)\b/.test(layer.route.path)) {
+      // /metrics speaks Prometheus's format to scrapers, not the API's: README documents it.
+      if (!layer.route || /^\/(docs|openapi|metrics)\b/.test(layer.route.path)) {
         continue;
       }
       const routePath = (layer.route.path as string).replace(/:(\w+)/g, '{$1}');

@@ -18,6 +18,8 @@ jest.setTimeout(180_000);
 const KEY_FORMAT = /^sk-[A-Za-z0-9_-]{32,}$/;
 const SUPERUSER_KEY = `sk-configured-superuser-key-${'k'.repeat(24)}`;
 const TABLES = ['user', 'api_key', 'flow', 'message'];
+/** The key in the first-start banner: the only sk- token on its own indented line. */
+const bannerKey = (stderr: string) => /^ +(sk-\S+)$/m.exec(stderr)?.[1] ?? '';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 interface UserRow {
@@ -118,13 +120,17 @@ for (const { name } of testDatabases()) {
 
     it('first start creates the superuser admin and logs its key once; a second start does neither', async () => {
       const first = await start();
-      const created = first.stdout
-        .split('\n')
-        .filter((line) => line.includes('Created superuser "admin"'));
-      expect(created).toHaveLength(1);
-      const key = /shown only this once: (\S+)/.exec(created[0])?.[1] ?? '';
+      // A plain banner on standard error, outside the log stream: stdout never sees the key.
+      expect(first.stderr).toContain(
+        'Created the superuser "admin". Its API key, shown only this once:',
+      );
+      const key = bannerKey(first.stderr);
       expect(key).toMatch(KEY_FORMAT);
-      expect((first.stdout + first.stderr).split(key)).toHaveLength(2);
+      expect(first.stdout).not.toContain(key);
+      expect(first.stderr.split(key)).toHaveLength(2);
+      expect(first.logLines().some((line) => /Created superuser "admin"/.test(line.msg))).toBe(
+        true,
+      );
 
       const listed = await listKeys(first, key);
       expect(listed.status).toBe(200);
@@ -132,7 +138,7 @@ for (const { name } of testDatabases()) {
       expect((await first.stop('SIGTERM')).code).toBe(0);
 
       const second = await start();
-      expect(second.stdout).not.toContain('Created superuser');
+      expect(second.stdout + second.stderr).not.toContain('Created superuser');
       expect(second.stdout + second.stderr).not.toMatch(/sk-[A-Za-z0-9_-]{8}/);
       expect((await listKeys(second, key)).status).toBe(200);
       expect((await second.stop('SIGTERM')).code).toBe(0);
@@ -146,9 +152,10 @@ for (const { name } of testDatabases()) {
     it("MONITOR_SUPERUSER_API_KEY becomes admin's key, and is not printed", async () => {
       const service = await start({ MONITOR_SUPERUSER_API_KEY: SUPERUSER_KEY });
 
-      expect(service.stdout).toContain(
+      expect(service.logLines().map((line) => line.msg)).toContain(
         'Created superuser "admin" with the key from MONITOR_SUPERUSER_API_KEY',
       );
+      expect(service.stderr).toBe('');
       expect(service.stdout + service.stderr).not.toContain(SUPERUSER_KEY.slice(3));
       const listed = await listKeys(service, SUPERUSER_KEY);
       expect(listed.status).toBe(200);
@@ -164,8 +171,9 @@ for (const { name } of testDatabases()) {
     it('two replicas starting together on a new database make one admin and print one key', async () => {
       const [one, two] = await Promise.all([start(), start()]);
 
-      const printed = (one.stdout + two.stdout).match(/shown only this once: (\S+)/g) ?? [];
+      const printed = (one.stderr + two.stderr).match(/shown only this once:/g) ?? [];
       expect(printed).toHaveLength(1);
+      expect(one.stdout + two.stdout).not.toMatch(/sk-[A-Za-z0-9_-]{8}/);
       expect(await usersIn(database)).toEqual([
         { username: 'admin', is_superuser: true, is_active: true },
       ]);

@@ -12,6 +12,10 @@ const SERVICE_VARIABLES = [
   'DATABASE_SCHEMA',
   'LOG_LEVEL',
   'MONITOR_SUPERUSER_API_KEY',
+  'LOG_FORMAT',
+  'METRICS_PORT',
+  'CORS_ORIGINS',
+  'TRUSTED_PROXIES',
 ];
 
 export interface ProcessResult {

@@ -20,6 +20,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** One JSON log line: pino's fields plus whatever the line carries. */
+export interface LogLine {
+  level: string;
+  time: string;
+  msg: string;
+  context?: string;
+  reqId?: string;
+  [field: string]: unknown;
+}
+
 export class ServiceProcess {
   private stdoutText = '';
   private stderrText = '';
@@ -64,6 +74,14 @@ export class ServiceProcess {
 
   get stderr(): string {
     return this.stderrText.replace(ANSI_ESCAPE, '');
+  }
+
+  /** Standard output's JSON log lines (the service logs JSON when stdout is not a terminal). */
+  logLines(): LogLine[] {
+    return this.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
   }
 
   get running(): boolean {

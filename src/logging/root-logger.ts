@@ -1,0 +1,44 @@
+import pino, { DestinationStream, Logger, LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
+import { AppConfig } from '../config/app.config';
+
+/** Where a key could show up if a request or its headers were ever logged whole. */
+const REDACTED_PATHS = [
+  'req.headers["x-api-key"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers["x-api-key"]',
+  'headers.authorization',
+  'headers.cookie',
+];
+
+/**
+ * The process's pino logger: JSON lines (ISO-8601 UTC times, level names) for log collectors, or
+ * one coloured line per entry for a person at a terminal. Writes synchronously, so the lines
+ * written just before process.exit are not lost.
+ */
+export function createRootLogger(config: AppConfig, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
+    level: config.logLevel,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+  };
+  if (config.logFormat === 'pretty') {
+    const stream =
+      destination ??
+      pinoPretty({
+        sync: true,
+        singleLine: true,
+        colorize: Boolean(process.stdout.isTTY),
+        translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o',
+        // The message already says method, route, status and time.
+        ignore: 'pid,hostname,context,method,route,res,responseTime',
+        messageFormat: '{if context}[{context}] {end}{msg}',
+      });
+    return pino(options, stream);
+  }
+  return pino(
+    { ...options, formatters: { level: (label) => ({ level: label }) } },
+    destination ?? pino.destination({ fd: 1, sync: true }),
+  );
+}
