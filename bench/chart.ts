@@ -6,10 +6,16 @@ const HEIGHT = 500;
 const MARGIN = { left: 78, right: 44, top: 58, bottom: 118 };
 const COLORS: Record<Contender, string> = {
   service: '#1f77b4',
+  plain: '#9467bd',
   floor: '#2ca02c',
   langflow: '#d62728',
 };
-const DASHES: Record<Contender, string> = { service: '', floor: '6 4', langflow: '2 3' };
+const DASHES: Record<Contender, string> = {
+  service: '',
+  plain: '8 3 2 3',
+  floor: '6 4',
+  langflow: '2 3',
+};
 
 /** A log-log line chart of median rename latency against session size, as standalone SVG. */
 export function renderLatencyChart(results: BenchResults): string {

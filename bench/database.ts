@@ -2,11 +2,13 @@ import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { DataSourceOptions, Logger } from 'typeorm';
 import { parseDatabaseUrl } from '../src/config/database-url';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { WORK_DIR } from './paths';
+import { median } from './stats';
 
 /** The columns of a message as the service answers them, in the contract's order. */
 const SELECT_COLUMNS =
@@ -32,13 +34,22 @@ const FILLER = 'The quick brown fox jumps over the lazy dog. '.repeat(4);
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
-/** What the bench needs from a database: a place to seed, the floor's statements, and cleanup. */
-export interface BenchDatabase {
-  readonly kind: DatabaseKind;
+/** How the service, the plain server and Langflow's contender reach the bench's data. */
+export interface DatabaseEndpoint {
   /** DATABASE_URL (and DATABASE_SCHEMA) for the service. */
   readonly serviceEnv: Record<string, string>;
+  /** PLAIN_DATABASE_URL (and PLAIN_DATABASE_SCHEMA) for bench/plain-server.ts. */
+  readonly plainEnv: Record<string, string>;
   /** Options for a TypeORM DataSource on the same data (Langflow's contender). */
   dataSourceOptions(logger?: Logger): DataSourceOptions;
+}
+
+/** What the bench needs from a database: a place to seed, the floor's statements, and cleanup. */
+export interface BenchDatabase extends DatabaseEndpoint {
+  readonly kind: DatabaseKind;
+  /** PostgreSQL: the server's URL, and the same data reached through another URL (a proxy). */
+  readonly url?: string;
+  via?(url: string): DatabaseEndpoint;
   /** Connects the bench's own driver connection (after the service has migrated the schema). */
   connect(): Promise<void>;
   /** The id of the user `username`. */
@@ -80,12 +91,14 @@ function timestampAt(index: number): string {
 class SqliteBenchDatabase implements BenchDatabase {
   readonly kind = 'sqlite';
   readonly serviceEnv: Record<string, string>;
+  readonly plainEnv: Record<string, string>;
   private db: Database.Database | undefined;
 
   constructor(private readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.removeFiles();
     this.serviceEnv = { DATABASE_URL: `sqlite:${file}` };
+    this.plainEnv = { PLAIN_DATABASE_URL: `sqlite:${file}` };
   }
 
   dataSourceOptions(logger?: Logger): DataSourceOptions {
@@ -197,16 +210,29 @@ class SqliteBenchDatabase implements BenchDatabase {
 class PostgresBenchDatabase implements BenchDatabase {
   readonly kind = 'postgres';
   readonly serviceEnv: Record<string, string>;
+  readonly plainEnv: Record<string, string>;
   /** A schema of its own, dropped afterwards, so the bench never touches other data. */
   private readonly schema = `bench_${process.pid}_${randomBytes(3).toString('hex')}`;
   private client: Client | undefined;
 
-  constructor(private readonly url: string) {
-    this.serviceEnv = { DATABASE_URL: url, DATABASE_SCHEMA: this.schema };
+  constructor(readonly url: string) {
+    const endpoint = this.via(url);
+    this.serviceEnv = endpoint.serviceEnv;
+    this.plainEnv = endpoint.plainEnv;
+  }
+
+  via(url: string): DatabaseEndpoint {
+    const schema = this.schema;
+    return {
+      serviceEnv: { DATABASE_URL: url, DATABASE_SCHEMA: schema },
+      plainEnv: { PLAIN_DATABASE_URL: url, PLAIN_DATABASE_SCHEMA: schema },
+      dataSourceOptions: (logger?: Logger) =>
+        buildDataSourceOptions(parseDatabaseUrl(url), { schema, logger }),
+    };
   }
 
   dataSourceOptions(logger?: Logger): DataSourceOptions {
-    return buildDataSourceOptions(parseDatabaseUrl(this.url), { schema: this.schema, logger });
+    return this.via(this.url).dataSourceOptions(logger);
   }
 
   async connect(): Promise<void> {
@@ -307,5 +333,24 @@ class PostgresBenchDatabase implements BenchDatabase {
       throw new Error('the bench database is not connected');
     }
     return this.client;
+  }
+}
+
+/** The median round trip of `SELECT 1` over one connection to `url`, in milliseconds. */
+export async function medianRoundTripMs(url: string): Promise<number> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 220; i += 1) {
+      const startedAt = performance.now();
+      await client.query('SELECT 1');
+      if (i >= 20) {
+        times.push(performance.now() - startedAt);
+      }
+    }
+    return median(times);
+  } finally {
+    await client.end();
   }
 }

@@ -10,6 +10,7 @@ export interface HttpResponse {
   bytes: number;
   /** The body as text, only when asked for. */
   body?: string;
+  contentType?: string;
 }
 
 /** A keep-alive HTTP/1.1 client for one server, with at most `connections` sockets. */
@@ -85,6 +86,7 @@ export class HttpClient {
               status: response.statusCode ?? 0,
               bytes,
               body: keepBody ? Buffer.concat(chunks).toString('utf8') : undefined,
+              contentType: response.headers['content-type'],
             });
           });
           response.on('error', (error) => {

@@ -1,6 +1,6 @@
 import { DataSource, Logger } from 'typeorm';
 import { Message } from '../src/monitor/message.entity';
-import { BenchDatabase } from './database';
+import { DatabaseEndpoint } from './database';
 
 /**
  * Langflow's `update_session_id` (src/backend/base/langflow/api/v1/monitor.py), re-implemented
@@ -20,7 +20,7 @@ import { BenchDatabase } from './database';
 export class LangflowRename {
   private constructor(private readonly dataSource: DataSource) {}
 
-  static async open(database: BenchDatabase, logger?: Logger): Promise<LangflowRename> {
+  static async open(database: DatabaseEndpoint, logger?: Logger): Promise<LangflowRename> {
     const options = database.dataSourceOptions(logger);
     const dataSource = await new DataSource({
       ...options,

@@ -21,10 +21,36 @@ export type NextRequest = (
   sequence: number,
 ) => { method: string; path: string; headers?: Record<string, string> };
 
+/** What loads measured, so that several short loads of one server add up to one result. */
+export class LoadSamples {
+  readonly latencies: number[] = [];
+  readonly errorSamples: string[] = [];
+  errors = 0;
+  seconds = 0;
+
+  constructor(readonly connections: number) {}
+
+  result(): LoadResult {
+    const latencies = [...this.latencies].sort((a, b) => a - b);
+    return {
+      connections: this.connections,
+      seconds: round(this.seconds, 2),
+      requests: latencies.length,
+      rps: round(latencies.length / this.seconds, 1),
+      p50Ms: round(percentile(latencies, 0.5)),
+      p99Ms: round(percentile(latencies, 0.99)),
+      maxMs: round(latencies[latencies.length - 1] ?? Number.NaN),
+      errors: this.errors,
+      errorSamples: this.errorSamples,
+    };
+  }
+}
+
 /**
  * A closed-loop load: `connections` keep-alive connections, each sending its next request as soon
  * as the previous answer is fully read, for `seconds`. A request counts as an error unless it
- * answers 2xx. A warm-up of `warmupSeconds` runs first and is not counted.
+ * answers 2xx. A warm-up of `warmupSeconds` runs first and is not counted. The measurements are
+ * added to `samples`.
  */
 export async function runLoad(
   baseUrl: string,
@@ -32,12 +58,10 @@ export async function runLoad(
   seconds: number,
   next: NextRequest,
   warmupSeconds = 1,
-): Promise<LoadResult> {
+  samples = new LoadSamples(connections),
+): Promise<LoadSamples> {
   const client = new HttpClient(baseUrl, connections);
   const sequences = new Array<number>(connections).fill(0);
-  const latencies: number[] = [];
-  const errorSamples: string[] = [];
-  let errors = 0;
 
   async function loop(connection: number, until: number, record: boolean): Promise<void> {
     while (performance.now() < until) {
@@ -56,11 +80,11 @@ export async function runLoad(
       if (!record) {
         continue;
       }
-      latencies.push(performance.now() - startedAt);
+      samples.latencies.push(performance.now() - startedAt);
       if (failure !== undefined) {
-        errors += 1;
-        if (errorSamples.length < 5) {
-          errorSamples.push(failure);
+        samples.errors += 1;
+        if (samples.errorSamples.length < 5) {
+          samples.errorSamples.push(failure);
         }
       }
     }
@@ -72,19 +96,8 @@ export async function runLoad(
     const startedAt = performance.now();
     const until = startedAt + seconds * 1000;
     await Promise.all(Array.from({ length: connections }, (_, i) => loop(i, until, true)));
-    const elapsed = (performance.now() - startedAt) / 1000;
-    latencies.sort((a, b) => a - b);
-    return {
-      connections,
-      seconds: round(elapsed, 2),
-      requests: latencies.length,
-      rps: round(latencies.length / elapsed, 1),
-      p50Ms: round(percentile(latencies, 0.5)),
-      p99Ms: round(percentile(latencies, 0.99)),
-      maxMs: round(latencies[latencies.length - 1] ?? Number.NaN),
-      errors,
-      errorSamples,
-    };
+    samples.seconds += (performance.now() - startedAt) / 1000;
+    return samples;
   } finally {
     client.close();
   }

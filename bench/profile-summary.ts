@@ -9,26 +9,52 @@ interface ProfileNode {
 
 interface Profile {
   nodes: ProfileNode[];
+  /** Microseconds on the monotonic clock, as process.hrtime in the bench. */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
 
+interface PhaseWindow {
+  name: string;
+  startUs: number;
+  endUs: number;
+}
+
+const USAGE = `Usage: ts-node bench/profile-summary.ts FILE.cpuprofile [N] [--window NAME]
+
+Self and inclusive time of a V8 CPU profile (npm run bench -- --profile), by package and by
+function, the N biggest (default 30). --window NAME keeps only the samples of one phase of the
+run (scaling, health, rename-load, network), read from windows-<pid>.json beside the profile (health and rename-load: only while the
+service, not the plain server, was under load).
+`;
+
 /**
  * Summarizes a V8 .cpuprofile (as written by `npm run bench -- --profile`): self time per
- * function and per package, the biggest first. Usage: ts-node bench/profile-summary.ts FILE [N]
+ * function and per package, the biggest first.
  */
 function main(): void {
-  const [file, limitArg] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const windowAt = args.indexOf('--window');
+  const windowName = windowAt >= 0 ? args.splice(windowAt, 2)[1] : undefined;
+  const [file, limitArg] = args;
   if (!file) {
-    process.stderr.write('Usage: ts-node bench/profile-summary.ts FILE.cpuprofile [N]\n');
+    process.stderr.write(USAGE);
     process.exit(2);
   }
   const limit = Number(limitArg ?? 30);
   const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile;
+  const windows = windowName === undefined ? undefined : readWindows(file, windowName);
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfTime = new Map<number, number>();
+  let sampledAt = profile.startTime;
   profile.samples.forEach((id, index) => {
-    selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+    const delta = profile.timeDeltas[index] ?? 0;
+    sampledAt += delta;
+    if (windows && !windows.some((w) => sampledAt >= w.startUs && sampledAt <= w.endUs)) {
+      return;
+    }
+    selfTime.set(id, (selfTime.get(id) ?? 0) + delta);
   });
   const total = [...selfTime.values()].reduce((sum, value) => sum + value, 0);
   const byFunction = new Map<string, number>();
@@ -70,10 +96,24 @@ function main(): void {
       process.stdout.write(`${percent}%  ${(time / 1000).toFixed(0).padStart(7)} ms  ${name}\n`);
     }
   };
-  process.stdout.write(`${path.basename(file)}: ${(total / 1e6).toFixed(2)} s sampled\n`);
+  const windowSeconds = (windows ?? []).reduce((sum, w) => sum + (w.endUs - w.startUs) / 1e6, 0);
+  const scope = windows ? ` in the windows "${windowName}" (${windowSeconds.toFixed(2)} s)` : '';
+  process.stdout.write(`${path.basename(file)}: ${(total / 1e6).toFixed(2)} s sampled${scope}\n`);
   print('Self time by package', byPackage);
   print('Self time by function', byFunction);
   print('Inclusive time by function', inclusive);
+}
+
+/** The phase windows of a name the bench wrote beside the profile (windows-<pid>.json). */
+function readWindows(profileFile: string, name: string): PhaseWindow[] {
+  const pid = /CPU\.\d+\.\d+\.(\d+)\./.exec(path.basename(profileFile))?.[1];
+  const file = path.join(path.dirname(profileFile), `windows-${pid}.json`);
+  const windows = JSON.parse(fs.readFileSync(file, 'utf8')) as PhaseWindow[];
+  const found = windows.filter((candidate) => candidate.name === name);
+  if (found.length === 0) {
+    throw new Error(`no window "${name}" in ${file}: ${windows.map((w) => w.name).join(', ')}`);
+  }
+  return found;
 }
 
 function shorten(url: string): string {

@@ -4,10 +4,11 @@ import { performance } from 'node:perf_hooks';
 import { generateApiKey } from '../src/auth/api-key-format';
 import { ensureBuilt } from './build';
 import { renderLatencyChart } from './chart';
-import { BenchDatabase, openBenchDatabase } from './database';
+import { BenchDatabase, medianRoundTripMs, openBenchDatabase } from './database';
+import { DelayProxyProcess } from './delay-proxy-process';
 import { HttpClient } from './http';
 import { LangflowRename, StatementCounter } from './langflow';
-import { runLoad } from './load';
+import { LoadSamples, NextRequest, runLoad } from './load';
 import { currentLoadAverage, describeMachine, describeSource } from './machine';
 import { RESULTS_DIR, WORK_DIR } from './paths';
 import { ProgressBar } from './progress';
@@ -17,6 +18,7 @@ import {
   CONTENDERS,
   evaluateGoals,
   mib,
+  NetworkResults,
   renderMarkdown,
   SizeResult,
 } from './results';
@@ -27,15 +29,20 @@ const USAGE = `Usage: npm run bench [-- options]
 
 Benchmarks the session rename on SQLite (default) or on PostgreSQL when BENCH_DATABASE_URL is set
 (e.g. postgres://postgres@127.0.0.1:5432/test; the bench works in a schema of its own and drops it).
+The service runs beside the plain floor server (bench/plain-server.ts), interleaved.
 
-  --quick        a short run (sizes up to 10,000, 3 s loads), under two minutes; results go to
-                 bench/.work/results/ unless --out is given
-  --out DIR      where to write <database>.json, <database>.md and latency-<database>.svg
-                 (default: bench/results/ for a full run)
-  --sizes LIST   session sizes to rename instead of the plan's, e.g. --sizes 100,100000
-  --render FILE  only rewrite the Markdown table and the chart from a results JSON file
-  --profile      run the service with --cpu-prof; the profile lands in bench/.work/profiles/
-  --help         this text
+  --quick         a short run (sizes up to 10,000, 3 s loads), a few minutes; results go to
+                  bench/.work/results/ unless --out is given
+  --out DIR       where to write <database>.json, <database>.md and latency-<database>.svg
+                  (default: bench/results/ for a full run)
+  --sizes LIST    session sizes to rename instead of the plan's, e.g. --sizes 100,100000 (also
+                  the network scenario's)
+  --delay-ms MS   PostgreSQL: the network scenario's delay each way (default 0.5)
+  --no-network    PostgreSQL: skip the network scenario
+  --render FILE   only rewrite the Markdown table and the chart from a results JSON file
+  --profile       run the service with --cpu-prof; the profile lands in bench/.work/profiles/,
+                  with the time windows of each phase beside it (profile-summary.ts --window)
+  --help          this text
 `;
 
 interface Options {
@@ -43,13 +50,17 @@ interface Options {
   sizes?: number[];
   profile: boolean;
   out: string;
+  /** PostgreSQL: the network scenario's delay each way; undefined skips it. */
+  delayMs?: number;
 }
 
 interface Plan {
   sizes: number[];
   /** Timed runs per contender at a size (a warm-up run comes on top, below 1,000,000). */
   runs: (size: number) => number;
-  /** Langflow runs at a size only if its predicted time there fits in this many seconds. */
+  /** The network scenario's timed runs per contender at a size. */
+  networkRuns: (size: number) => number;
+  /** Langflow runs at a size only as often as its predicted time there fits this many seconds. */
   langflowBudgetSeconds: number;
   loadSeconds: number;
   loadWarmupSeconds: number;
@@ -57,15 +68,26 @@ interface Plan {
 
 const LOAD_CONNECTIONS = 32;
 const LOAD_SESSION_SIZE = 20;
+/** Each load is split in this many rounds, the service's and the plain server's alternating. */
+const LOAD_ROUNDS = 2;
 /** Above this a warm-up run costs more than it tells; the first timed run warms up instead. */
 const WARMUP_MAX_SIZE = 100_000;
 /** Answers up to this size are parsed and checked message by message. */
 const VERIFY_MAX_SIZE = 10_000;
+const NETWORK_SIZES = [100, 1_000, 10_000];
+const DEFAULT_DELAY_MS = 0.5;
+/** How node runs the plain floor server (TypeScript, like the rest of the bench). */
+const PLAIN_ENTRY = [
+  '-r',
+  'ts-node/register/transpile-only',
+  path.join('bench', 'plain-server.ts'),
+];
 
 function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
   let out = quick ? path.join(WORK_DIR, 'results') : RESULTS_DIR;
   let sizes: number[] | undefined;
+  let delayMs: number | undefined = DEFAULT_DELAY_MS;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
@@ -83,6 +105,14 @@ function parseOptions(argv: string[]): Options {
         process.exit(2);
       }
       sizes.sort((a, b) => a - b);
+    } else if (arg === '--delay-ms') {
+      delayMs = Number(argv[(i += 1)]);
+      if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 100) {
+        process.stderr.write(`--delay-ms needs a number of milliseconds from 0 to 100\n`);
+        process.exit(2);
+      }
+    } else if (arg === '--no-network') {
+      delayMs = undefined;
     } else if (arg !== '--quick' && arg !== '--profile') {
       process.stderr.write(`Unknown option ${arg}\n\n${USAGE}`);
       process.exit(2);
@@ -92,7 +122,7 @@ function parseOptions(argv: string[]): Options {
     // A partial run must not replace the reference results.
     out = path.join(WORK_DIR, 'results');
   }
-  return { quick, sizes, profile: argv.includes('--profile'), out };
+  return { quick, sizes, profile: argv.includes('--profile'), out, delayMs };
 }
 
 function makePlan(database: BenchDatabase, quick: boolean): Plan {
@@ -100,6 +130,7 @@ function makePlan(database: BenchDatabase, quick: boolean): Plan {
     return {
       sizes: [100, 1_000, 10_000],
       runs: (size) => (size <= 100 ? 9 : 5),
+      networkRuns: (size) => (size <= 100 ? 5 : 3),
       langflowBudgetSeconds: 25,
       loadSeconds: 3,
       loadWarmupSeconds: 0.5,
@@ -111,6 +142,7 @@ function makePlan(database: BenchDatabase, quick: boolean): Plan {
         ? [100, 1_000, 10_000, 100_000, 1_000_000]
         : [100, 1_000, 10_000, 100_000],
     runs: (size) => (size <= 100 ? 21 : size <= 1_000 ? 11 : size <= 10_000 ? 7 : 5),
+    networkRuns: (size) => (size <= 100 ? 11 : size <= 1_000 ? 7 : 5),
     langflowBudgetSeconds: 300,
     loadSeconds: 10,
     loadWarmupSeconds: 1,
@@ -135,6 +167,204 @@ class SessionPair {
   }
 }
 
+/** One rename by one contender; returns the answer's size in bytes (0 where there is none). */
+type Runner = (pair: SessionPair, size: number, verify: boolean) => Promise<number>;
+
+/** The scaling renames of one setting: on the local database, or through the delay proxy. */
+interface Scaling {
+  /** For the progress bar and notes: "" locally, " over the network" through the proxy. */
+  label: string;
+  sizes: number[];
+  pairs: Map<number, SessionPair>;
+  runs: (size: number) => number;
+  runners: Partial<Record<Contender, Runner>>;
+  langflowBudgetSeconds: number;
+  /** Langflow gets a warm-up run up to this size (above, it costs as much as a timed run). */
+  langflowWarmupMaxSize: number;
+  /** Compares the two servers' answers before the timed runs, at sizes up to VERIFY_MAX_SIZE. */
+  checkAnswers: (pair: SessionPair, size: number) => Promise<void>;
+  /** The local service, whose memory is measured around each of its renames. */
+  memory?: { service: ServiceProcess; peakResets: boolean };
+  bar: ProgressBar;
+}
+
+/** Runs interleaved, rotating scaling renames; Langflow runs as often as its budget allows. */
+async function runScaling(scaling: Scaling): Promise<SizeResult[]> {
+  const { bar, memory } = scaling;
+  const results: SizeResult[] = [];
+  let lastLangflow: { size: number; medianMs: number } | undefined;
+  let bytesPerMessage: number | undefined;
+  for (const size of scaling.sizes) {
+    const pair = scaling.pairs.get(size)!;
+    const runs = scaling.runs(size);
+    const label = `${size.toLocaleString('en-US')} messages${scaling.label}`;
+    const entry: SizeResult = { size, skipped: {} };
+    const active = CONTENDERS.filter((contender) => scaling.runners[contender] !== undefined);
+    const runsOf: Partial<Record<Contender, number>> = {};
+    for (const contender of active) {
+      runsOf[contender] = runs;
+    }
+
+    if (active.includes('langflow')) {
+      // Langflow runs only as often as its predicted time (linear in size) fits the budget.
+      let skip: string | undefined;
+      if (size >= 1_000_000) {
+        skip = `not run: 2N+1 = ${(2 * size + 1).toLocaleString('en-US')} statements per rename`;
+      } else if (lastLangflow) {
+        const perRun = (lastLangflow.medianMs * (size / lastLangflow.size)) / 1000;
+        const warmup = size <= scaling.langflowWarmupMaxSize ? 1 : 0;
+        const fitting = Math.floor(scaling.langflowBudgetSeconds / perRun) - warmup;
+        if (fitting < 1) {
+          skip = `not run: one run predicted to take ${Math.round(perRun)} s (budget ${scaling.langflowBudgetSeconds} s), from ${Math.round(lastLangflow.medianMs)} ms at ${lastLangflow.size.toLocaleString('en-US')}`;
+        } else {
+          runsOf.langflow = Math.min(runs, fitting);
+        }
+      }
+      if (skip) {
+        entry.skipped.langflow = skip;
+        active.splice(active.indexOf('langflow'), 1);
+        runsOf.langflow = 0;
+      }
+      bar.tick(runs - (runsOf.langflow ?? 0));
+    }
+
+    let peak = 0;
+    const timed = async (contender: Contender, verify: boolean): Promise<number> => {
+      let sampledPeak = 0;
+      let sampler: NodeJS.Timeout | undefined;
+      const measured = contender === 'service' ? memory : undefined;
+      if (measured) {
+        measured.service.resetPeak();
+        sampler = setInterval(() => {
+          sampledPeak = Math.max(sampledPeak, measured.service.rss());
+        }, 5);
+      }
+      const startedAt = performance.now();
+      let bytes: number;
+      try {
+        bytes = await scaling.runners[contender]!(pair, size, verify);
+      } finally {
+        clearInterval(sampler);
+      }
+      const elapsed = performance.now() - startedAt;
+      if (measured) {
+        measured.service.assertAlive();
+        peak = Math.max(peak, sampledPeak, measured.peakResets ? measured.service.peakRss() : 0);
+      }
+      if (contender === 'service') {
+        entry.responseBytes = bytes;
+        if (bytesPerMessage === undefined) {
+          bytesPerMessage = bytes / size;
+        } else if (Math.abs(bytes / size - bytesPerMessage) / bytesPerMessage > 0.1) {
+          throw new Error(`service rename of ${size} answered only ${bytes} bytes`);
+        }
+      }
+      return elapsed;
+    };
+
+    if (size <= WARMUP_MAX_SIZE) {
+      if (size <= VERIFY_MAX_SIZE && active.includes('plain')) {
+        bar.status(`${label}: the plain server's answer against the service's`);
+        await scaling.checkAnswers(pair, size);
+      }
+      for (const contender of active) {
+        if (contender === 'langflow' && size > scaling.langflowWarmupMaxSize) {
+          continue;
+        }
+        bar.status(`${label}: warm-up of ${contender}`);
+        await timed(contender, size <= VERIFY_MAX_SIZE);
+      }
+    }
+    const timings: Partial<Record<Contender, number[]>> = {};
+    for (let run = 0; run < runs; run += 1) {
+      // Rotating the order spreads any drift of the machine over all contenders.
+      const order = active.map((_, i) => active[(i + run) % active.length]);
+      for (const contender of order) {
+        if (run >= (runsOf[contender] ?? 0)) {
+          continue;
+        }
+        bar.status(`${label}: ${contender}, run ${run + 1} of ${runsOf[contender]}`);
+        (timings[contender] ??= []).push(await timed(contender, false));
+        bar.tick();
+      }
+    }
+
+    for (const contender of active) {
+      entry[contender] = summarize(timings[contender] ?? []);
+    }
+    if (entry.service && entry.floor) {
+      entry.serviceOverFloor = round(entry.service.median / entry.floor.median, 2);
+    }
+    if (entry.service && entry.plain) {
+      entry.serviceOverPlain = round(entry.service.median / entry.plain.median, 2);
+    }
+    if (entry.service && entry.langflow) {
+      entry.langflowOverService = round(entry.langflow.median / entry.service.median, 1);
+      lastLangflow = { size, medianMs: entry.langflow.median };
+    }
+    if (memory) {
+      entry.servicePeakRssMiB = mib(peak);
+    }
+    results.push(entry);
+    const medians = active.map((contender) => `${contender} ${entry[contender]?.median} ms`);
+    const rss = memory ? `, service peak RSS ${mib(peak)} MiB` : '';
+    bar.note(`${label}: ${medians.join(', ')}${rss}`);
+  }
+  return results;
+}
+
+/**
+ * The same closed-loop load against the service and the plain server, in LOAD_ROUNDS rounds
+ * whose order alternates, so that drift of a busy machine falls on both alike.
+ */
+async function interleavedLoads(
+  servers: { service: string; plain: string },
+  plan: Plan,
+  next: NextRequest,
+  /** Wraps each of the service's rounds (the profile's windows). */
+  serviceRound: (work: () => Promise<LoadSamples>) => Promise<LoadSamples>,
+): Promise<{ service: LoadSamples; plain: LoadSamples }> {
+  const samples = {
+    service: new LoadSamples(LOAD_CONNECTIONS),
+    plain: new LoadSamples(LOAD_CONNECTIONS),
+  };
+  for (let round = 0; round < LOAD_ROUNDS; round += 1) {
+    const order: ('service' | 'plain')[] =
+      round % 2 === 0 ? ['service', 'plain'] : ['plain', 'service'];
+    for (const server of order) {
+      const load = () =>
+        runLoad(
+          servers[server],
+          LOAD_CONNECTIONS,
+          plan.loadSeconds / LOAD_ROUNDS,
+          next,
+          plan.loadWarmupSeconds,
+          samples[server],
+        );
+      await (server === 'service' ? serviceRound(load) : load());
+    }
+  }
+  return samples;
+}
+
+/** Where two answers first differ, with some text around it, for the error message. */
+function firstDifference(expected: string, actual: string): string {
+  let at = 0;
+  while (at < expected.length && expected[at] === actual[at]) {
+    at += 1;
+  }
+  const around = (text: string) => JSON.stringify(text.slice(Math.max(0, at - 60), at + 60));
+  return `at character ${at}: the service sent ${around(expected)}, the plain server ${around(actual)}`;
+}
+
+/** A time window of the run, for cutting the service's CPU profile into phases. */
+interface ProfileWindow {
+  name: string;
+  /** process.hrtime in microseconds: the clock of V8's profile timestamps. */
+  startUs: number;
+  endUs: number;
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const startedAt = new Date();
@@ -144,21 +374,41 @@ async function main(): Promise<void> {
   if (options.sizes) {
     plan.sizes = options.sizes;
   }
-  const runsTotal = plan.sizes.reduce((sum, size) => sum + 3 * plan.runs(size), 0);
-  // Steps: build, start, seed, one per timed run, the two loads, the report.
-  const bar = new ProgressBar(3 + runsTotal + 2 + 1);
+  const network =
+    database.url !== undefined && database.via && options.delayMs !== undefined
+      ? { delayMs: options.delayMs, sizes: options.sizes ?? NETWORK_SIZES }
+      : undefined;
+  const runsTotal =
+    plan.sizes.reduce((sum, size) => sum + CONTENDERS.length * plan.runs(size), 0) +
+    (network?.sizes ?? []).reduce((sum, size) => sum + 3 * plan.networkRuns(size), 0);
+  // Steps: build, start, seed, one per timed run, the four loads, the network's start, the report.
+  const bar = new ProgressBar(3 + runsTotal + 4 + (network ? 1 : 0) + 1);
   const notes: string[] = [];
+  const windows: ProfileWindow[] = [];
+  const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const start = process.hrtime.bigint();
+    try {
+      return await work();
+    } finally {
+      const end = process.hrtime.bigint();
+      windows.push({ name, startUs: Number(start / 1000n), endUs: Number(end / 1000n) });
+    }
+  };
 
-  let service: ServiceProcess | undefined;
-  let langflow: LangflowRename | undefined;
+  const stoppable: { stop(): Promise<void> }[] = [];
+  const langflows: LangflowRename[] = [];
   let cleanedUp = false;
   const cleanup = async () => {
     if (cleanedUp) {
       return;
     }
     cleanedUp = true;
-    await langflow?.close().catch(() => undefined);
-    await service?.stop().catch(() => undefined);
+    for (const langflow of langflows) {
+      await langflow.close().catch(() => undefined);
+    }
+    for (const child of stoppable.reverse()) {
+      await child.stop().catch(() => undefined);
+    }
     await database.cleanup().catch((error: Error) => {
       process.stderr.write(`cleanup failed: ${error.message}\n`);
     });
@@ -168,6 +418,8 @@ async function main(): Promise<void> {
     void cleanup().finally(() => process.exit(130));
   });
 
+  let service: ServiceProcess | undefined;
+  let plain: ServiceProcess | undefined;
   try {
     bar.status('building the service (if dist/ is stale)');
     if (ensureBuilt()) {
@@ -175,13 +427,14 @@ async function main(): Promise<void> {
     }
     bar.tick();
 
-    bar.status(`starting the service on ${database.kind}`);
+    bar.status(`starting the service and the plain server on ${database.kind}`);
     const apiKey = generateApiKey();
-    service = await ServiceProcess.start({
-      env: database.serviceEnv,
-      apiKey,
-      profileDir: options.profile ? path.join(WORK_DIR, 'profiles') : undefined,
-    });
+    const profileDir = options.profile ? path.join(WORK_DIR, 'profiles') : undefined;
+    service = await ServiceProcess.start({ env: database.serviceEnv, apiKey, profileDir });
+    stoppable.push(service);
+    // After the service: it migrates the schema and creates the key the plain server looks up.
+    plain = await ServiceProcess.start({ env: database.plainEnv, apiKey, entry: PLAIN_ENTRY });
+    stoppable.push(plain);
     await database.connect();
     const machine = describeMachine(await database.version());
     bar.tick();
@@ -189,13 +442,18 @@ async function main(): Promise<void> {
     bar.status('seeding');
     const adminId = await database.userId('admin');
     const flowId = await database.createFlow(adminId);
-    const pairs = new Map<number, SessionPair>();
-    for (const size of plan.sizes) {
-      const pair = new SessionPair(`scale-${size}`);
-      bar.status(`seeding a session of ${size.toLocaleString('en-US')} messages`);
-      await database.seedSession(flowId, pair.current, size);
-      pairs.set(size, pair);
-    }
+    const seedPairs = async (prefix: string, sizes: number[]) => {
+      const pairs = new Map<number, SessionPair>();
+      for (const size of sizes) {
+        const pair = new SessionPair(`${prefix}-${size}`);
+        bar.status(`seeding a session of ${size.toLocaleString('en-US')} messages`);
+        await database.seedSession(flowId, pair.current, size);
+        pairs.set(size, pair);
+      }
+      return pairs;
+    };
+    const pairs = await seedPairs('scale', plan.sizes);
+    const networkPairs = network ? await seedPairs('network', network.sizes) : undefined;
     const loadPairs = Array.from(
       { length: LOAD_CONNECTIONS },
       (_, index) => new SessionPair(`load-${index}`),
@@ -207,30 +465,88 @@ async function main(): Promise<void> {
     await database.analyze();
     bar.tick();
 
-    const http = new HttpClient(service.baseUrl, 1);
     const headers = { 'x-api-key': apiKey };
     const renamePath = (from: string, to: string) =>
       `/api/v1/monitor/messages/session/${encodeURIComponent(from)}?new_session_id=${encodeURIComponent(to)}`;
-
-    langflow = await LangflowRename.open(database);
-    const contenders: Record<
-      Contender,
-      (pair: SessionPair, size: number, verify: boolean) => Promise<number>
-    > = {
-      service: async (pair, size, verify) => {
+    /** A contender renaming over HTTP: the service or the plain server. */
+    const httpRunner =
+      (name: string, client: HttpClient): Runner =>
+      async (pair, size, verify) => {
         const [from, to] = pair.next();
-        const response = await http.request('PATCH', renamePath(from, to), headers, verify);
+        const response = await client.request('PATCH', renamePath(from, to), headers, verify);
         if (response.status !== 200) {
-          throw new Error(`service rename of ${size} answered HTTP ${response.status}`);
+          throw new Error(`${name} rename of ${size} answered HTTP ${response.status}`);
         }
         if (verify) {
           const body = JSON.parse(response.body!) as { session_id: string }[];
           if (body.length !== size || body.some((message) => message.session_id !== to)) {
-            throw new Error(`service rename of ${size} answered ${body.length} messages`);
+            throw new Error(`${name} rename of ${size} answered ${body.length} messages`);
           }
         }
         return response.bytes;
-      },
+      };
+    const langflowRunner =
+      (langflow: LangflowRename): Runner =>
+      async (pair, size, verify) => {
+        const [from, to] = pair.next();
+        const body = await langflow.rename(from, to);
+        if (verify && (JSON.parse(body) as unknown[]).length !== size) {
+          throw new Error(`Langflow rename of ${size} returned a wrong count`);
+        }
+        return body.length;
+      };
+    /**
+     * The plain server must send what the service sends: the service renames a -> b, the plain
+     * server b -> a and a -> b again, and that last answer must be the service's, byte for byte.
+     */
+    const answerCheck =
+      (serviceClient: HttpClient, plainClient: HttpClient) =>
+      async (pair: SessionPair, size: number): Promise<void> => {
+        const rename = (client: HttpClient) => {
+          const [from, to] = pair.next();
+          return client.request('PATCH', renamePath(from, to), headers, true);
+        };
+        const expected = await rename(serviceClient);
+        await rename(plainClient);
+        const actual = await rename(plainClient);
+        if (expected.status !== 200 || actual.status !== 200) {
+          throw new Error(
+            `renames of ${size} for the answer check: service HTTP ${expected.status}, plain server HTTP ${actual.status}`,
+          );
+        }
+        if (expected.contentType !== actual.contentType || expected.body !== actual.body) {
+          throw new Error(
+            `the plain server's rename answer (${size} messages) is not the service's, so it no longer does the same work; ` +
+              `update bench/plain-server.ts. Content-Type: service "${expected.contentType}", plain "${actual.contentType}"; ` +
+              `body ${firstDifference(expected.body!, actual.body!)}`,
+          );
+        }
+      };
+    const checkHealth = async (serviceUrl: string, plainUrl: string) => {
+      const [expected, actual] = await Promise.all(
+        [serviceUrl, plainUrl].map(async (url) => {
+          const client = new HttpClient(url, 1);
+          try {
+            return await client.request('GET', '/health', {}, true);
+          } finally {
+            client.close();
+          }
+        }),
+      );
+      if (expected.body !== actual.body || expected.contentType !== actual.contentType) {
+        throw new Error(
+          `GET /health: the plain server answered ${actual.contentType} ${actual.body}, the service ${expected.contentType} ${expected.body}; update bench/plain-server.ts`,
+        );
+      }
+    };
+
+    const serviceHttp = new HttpClient(service.baseUrl, 1);
+    const plainHttp = new HttpClient(plain.baseUrl, 1);
+    const langflow = await LangflowRename.open(database);
+    langflows.push(langflow);
+    const runners: Record<Contender, Runner> = {
+      service: httpRunner('service', serviceHttp),
+      plain: httpRunner('plain server', plainHttp),
       floor: async (pair, size) => {
         const [from, to] = pair.next();
         const rows = await database.floorRename(adminId, from, to);
@@ -239,14 +555,7 @@ async function main(): Promise<void> {
         }
         return 0;
       },
-      langflow: async (pair, size, verify) => {
-        const [from, to] = pair.next();
-        const body = await langflow!.rename(from, to);
-        if (verify && (JSON.parse(body) as unknown[]).length !== size) {
-          throw new Error(`Langflow rename of ${size} returned a wrong count`);
-        }
-        return body.length;
-      },
+      langflow: langflowRunner(langflow),
     };
 
     // Langflow's statement count, checked once on the smallest session with a counting logger.
@@ -266,10 +575,13 @@ async function main(): Promise<void> {
       langflowStatements = { size, statements: counter.count, expected: 2 * size + 1 };
     }
 
-    // Warm-up: a few small renames, then the resting footprint.
+    // Warm-up: the answers compared, a few small renames, then the resting footprint.
     bar.status('warming up');
+    await checkHealth(service.baseUrl, plain.baseUrl);
+    await answerCheck(serviceHttp, plainHttp)(loadPairs[0], LOAD_SESSION_SIZE);
     for (let i = 0; i < 20; i += 1) {
-      await contenders.service(loadPairs[0], LOAD_SESSION_SIZE, i === 0);
+      await runners.service(loadPairs[0], LOAD_SESSION_SIZE, i === 0);
+      await runners.plain(loadPairs[0], LOAD_SESSION_SIZE, i === 0);
     }
     await sleepMs(1500);
     const restRss = service.rss();
@@ -278,130 +590,100 @@ async function main(): Promise<void> {
       ? 'VmHWM of /proc/<pid>/status, reset (clear_refs 5) before each rename, and VmRSS sampled every 5 ms'
       : 'VmRSS of /proc/<pid>/status sampled every 5 ms (clear_refs could not reset VmHWM here)';
 
-    const sizes: SizeResult[] = [];
-    const peaks: BenchResults['memory']['peaks'] = [];
-    let bytesPerMessage: number | undefined;
-    let lastLangflow: { size: number; medianMs: number } | undefined;
+    const sizes = await phase('scaling', () =>
+      runScaling({
+        label: '',
+        sizes: plan.sizes,
+        pairs,
+        runs: plan.runs,
+        runners,
+        langflowBudgetSeconds: plan.langflowBudgetSeconds,
+        langflowWarmupMaxSize: options.quick ? 1_000 : WARMUP_MAX_SIZE,
+        checkAnswers: answerCheck(serviceHttp, plainHttp),
+        memory: { service: service!, peakResets },
+        bar,
+      }),
+    );
+    serviceHttp.close();
+    plainHttp.close();
+    const peaks = sizes.map((entry) => ({
+      size: entry.size,
+      peakRssMiB: entry.servicePeakRssMiB ?? 0,
+      overRestMiB: round((entry.servicePeakRssMiB ?? 0) - mib(restRss), 1),
+    }));
 
-    for (const size of plan.sizes) {
-      const pair = pairs.get(size)!;
-      const runs = plan.runs(size);
-      const label = size.toLocaleString('en-US');
-      const entry: SizeResult = { size, skipped: {} };
-      const active: Contender[] = [...CONTENDERS];
-
-      // Langflow runs only where its predicted time fits the budget.
-      let langflowSkip: string | undefined;
-      if (size >= 1_000_000) {
-        langflowSkip = `not run: 2N+1 = ${(2 * size + 1).toLocaleString('en-US')} statements per rename`;
-      } else if (lastLangflow) {
-        const predicted = (lastLangflow.medianMs * (size / lastLangflow.size) * (runs + 1)) / 1000;
-        if (predicted > plan.langflowBudgetSeconds) {
-          langflowSkip = `not run: ${runs + 1} runs predicted to take ${Math.round(predicted)} s (budget ${plan.langflowBudgetSeconds} s), from ${Math.round(lastLangflow.medianMs)} ms at ${lastLangflow.size.toLocaleString('en-US')}`;
-        }
-      }
-      if (langflowSkip) {
-        entry.skipped.langflow = langflowSkip;
-        active.splice(active.indexOf('langflow'), 1);
-        bar.tick(runs);
-      }
-
-      const timings: Record<Contender, number[]> = { service: [], floor: [], langflow: [] };
-      let peak = 0;
-      const timed = async (contender: Contender, verify: boolean): Promise<number> => {
-        let sampledPeak = 0;
-        let sampler: NodeJS.Timeout | undefined;
-        if (contender === 'service') {
-          service!.resetPeak();
-          sampler = setInterval(() => {
-            sampledPeak = Math.max(sampledPeak, service!.rss());
-          }, 5);
-        }
-        const startedAt = performance.now();
-        let bytes: number;
-        try {
-          bytes = await contenders[contender](pair, size, verify);
-        } finally {
-          clearInterval(sampler);
-        }
-        const elapsed = performance.now() - startedAt;
-        if (contender === 'service') {
-          peak = Math.max(peak, sampledPeak, peakResets ? service!.peakRss() : 0);
-          entry.responseBytes = bytes;
-          if (bytesPerMessage === undefined) {
-            bytesPerMessage = bytes / size;
-          } else if (Math.abs(bytes / size - bytesPerMessage) / bytesPerMessage > 0.1) {
-            throw new Error(`service rename of ${size} answered only ${bytes} bytes`);
-          }
-        }
-        return elapsed;
-      };
-
-      if (size <= WARMUP_MAX_SIZE) {
-        // A quick run spares Langflow's warm-up above 1,000: it would cost as much as a timed run.
-        const warmed = active.filter(
-          (contender) => !(options.quick && contender === 'langflow' && size > 1_000),
-        );
-        for (const contender of warmed) {
-          bar.status(`${label} messages: warm-up of ${contender}`);
-          await timed(contender, size <= VERIFY_MAX_SIZE);
-        }
-      }
-      for (let run = 0; run < runs; run += 1) {
-        // Rotating the order spreads any drift of the machine over all contenders.
-        const order = active.map((_, i) => active[(i + run) % active.length]);
-        for (const contender of order) {
-          bar.status(`${label} messages: ${contender}, run ${run + 1} of ${runs}`);
-          timings[contender].push(await timed(contender, false));
-          service.assertAlive();
-          bar.tick();
-        }
-      }
-
-      for (const contender of active) {
-        entry[contender] = summarize(timings[contender]);
-      }
-      if (entry.service && entry.floor) {
-        entry.serviceOverFloor = round(entry.service.median / entry.floor.median, 2);
-      }
-      if (entry.service && entry.langflow) {
-        entry.langflowOverService = round(entry.langflow.median / entry.service.median, 1);
-        lastLangflow = { size, medianMs: entry.langflow.median };
-      }
-      entry.servicePeakRssMiB = mib(peak);
-      peaks.push({ size, peakRssMiB: mib(peak), overRestMiB: round(mib(peak) - mib(restRss), 1) });
-      sizes.push(entry);
-      const langflowNote = entry.langflow ? `, Langflow ${entry.langflow.median} ms` : '';
-      bar.note(
-        `${label}: service ${entry.service?.median} ms, floor ${entry.floor?.median} ms${langflowNote}, service peak RSS ${mib(peak)} MiB`,
-      );
-    }
-    http.close();
-
-    bar.status(`GET /health, ${LOAD_CONNECTIONS} connections, ${plan.loadSeconds} s`);
-    const health = await runLoad(
-      service.baseUrl,
-      LOAD_CONNECTIONS,
-      plan.loadSeconds,
+    const servers = { service: service.baseUrl, plain: plain.baseUrl };
+    bar.status(`GET /health, ${LOAD_CONNECTIONS} connections, service and plain server`);
+    const health = await interleavedLoads(
+      servers,
+      plan,
       () => ({ method: 'GET', path: '/health' }),
-      plan.loadWarmupSeconds,
+      (work) => phase('health', work),
     );
-    bar.tick();
+    bar.tick(2);
     bar.status(
-      `renames of ${LOAD_SESSION_SIZE}-message sessions, ${LOAD_CONNECTIONS} connections, ${plan.loadSeconds} s`,
+      `renames of ${LOAD_SESSION_SIZE}-message sessions, ${LOAD_CONNECTIONS} connections, service and plain server`,
     );
-    const rename = await runLoad(
-      service.baseUrl,
-      LOAD_CONNECTIONS,
-      plan.loadSeconds,
+    const rename = await interleavedLoads(
+      servers,
+      plan,
       (connection) => {
         const [from, to] = loadPairs[connection].next();
         return { method: 'PATCH', path: renamePath(from, to), headers };
       },
-      plan.loadWarmupSeconds,
+      (work) => phase('rename-load', work),
     );
-    bar.tick();
+    bar.tick(2);
     service.assertAlive();
+    plain.assertAlive();
+
+    let networkResults: NetworkResults | undefined;
+    if (network && networkPairs && database.url !== undefined && database.via) {
+      bar.status(
+        `network: a proxy with ${network.delayMs} ms each way, a second service and plain server`,
+      );
+      const proxy = await DelayProxyProcess.start(new URL(database.url), network.delayMs);
+      stoppable.push(proxy);
+      const endpoint = database.via(proxy.urlFor(database.url));
+      const roundTripMs = {
+        direct: round(await medianRoundTripMs(database.url)),
+        proxied: round(await medianRoundTripMs(proxy.urlFor(database.url))),
+      };
+      const remoteService = await ServiceProcess.start({ env: endpoint.serviceEnv, apiKey });
+      stoppable.push(remoteService);
+      const remotePlain = await ServiceProcess.start({
+        env: endpoint.plainEnv,
+        apiKey,
+        entry: PLAIN_ENTRY,
+      });
+      stoppable.push(remotePlain);
+      const remoteLangflow = await LangflowRename.open(endpoint);
+      langflows.push(remoteLangflow);
+      const remoteServiceHttp = new HttpClient(remoteService.baseUrl, 1);
+      const remotePlainHttp = new HttpClient(remotePlain.baseUrl, 1);
+      bar.tick();
+      const networkSizes = await phase('network', () =>
+        runScaling({
+          label: ' over the network',
+          sizes: network.sizes,
+          pairs: networkPairs,
+          runs: plan.networkRuns,
+          runners: {
+            service: httpRunner('service (network)', remoteServiceHttp),
+            plain: httpRunner('plain server (network)', remotePlainHttp),
+            langflow: langflowRunner(remoteLangflow),
+          },
+          langflowBudgetSeconds: options.quick ? 40 : plan.langflowBudgetSeconds,
+          langflowWarmupMaxSize: 1_000,
+          checkAnswers: answerCheck(remoteServiceHttp, remotePlainHttp),
+          bar,
+        }),
+      );
+      remoteServiceHttp.close();
+      remotePlainHttp.close();
+      remoteService.assertAlive();
+      networkResults = { delayMsEachWay: network.delayMs, roundTripMs, sizes: networkSizes };
+    }
 
     bar.status('writing the report');
     machine.loadAverage.end = currentLoadAverage();
@@ -411,8 +693,12 @@ async function main(): Promise<void> {
       );
     }
     notes.push(
-      `The load generator runs in the bench process on the same ${machine.cores} cores as the service${database.kind === 'postgres' ? ' and PostgreSQL' : ''}, so request rates are lower bounds for a dedicated server.`,
+      `The load generator runs in the bench process on the same ${machine.cores} cores as the servers${database.kind === 'postgres' ? ' and PostgreSQL' : ''}, so request rates are lower bounds for a dedicated server.`,
     );
+    const serviceRename = rename.service.result();
+    const plainRename = rename.plain.result();
+    const serviceHealth = health.service.result();
+    const plainHealth = health.plain.result();
     const results: BenchResults = {
       database: database.kind,
       mode: options.quick ? 'quick' : 'full',
@@ -425,10 +711,15 @@ async function main(): Promise<void> {
       memory: { restRssMiB: mib(restRss), method: memoryMethod, peaks },
       throughput: {
         renameSessionSize: LOAD_SESSION_SIZE,
-        rename,
-        health,
-        renameOverHealth: round(rename.rps / health.rps, 3),
+        rename: serviceRename,
+        health: serviceHealth,
+        renameOverHealth: round(serviceRename.rps / serviceHealth.rps, 3),
+        plainRename,
+        plainHealth,
+        renameOverPlain: round(serviceRename.rps / plainRename.rps, 3),
+        healthOverPlain: round(serviceHealth.rps / plainHealth.rps, 3),
       },
+      network: networkResults,
       notes,
       goals: [],
     };
@@ -446,14 +737,24 @@ async function main(): Promise<void> {
       path.join(options.out, `latency-${database.kind}.svg`),
       renderLatencyChart(results),
     );
+    if (profileDir) {
+      const file = path.join(profileDir, `windows-${service.pid}.json`);
+      fs.writeFileSync(file, `${JSON.stringify(windows, null, 2)}\n`);
+      bar.note(`Phase windows for the profile: ${path.relative(process.cwd(), file)}`);
+    }
     bar.finish();
     process.stdout.write(
       `\n${markdown}\nWritten to ${path.relative(process.cwd(), options.out)}/\n`,
     );
   } catch (error) {
-    const said = service?.outputTail.trim();
-    if (said) {
-      bar.note(`The service's last output:\n${said}`);
+    for (const [name, child] of [
+      ['service', service],
+      ['plain server', plain],
+    ] as const) {
+      const said = child?.outputTail.trim();
+      if (said) {
+        bar.note(`The ${name}'s last output:\n${said}`);
+      }
     }
     throw error;
   } finally {

@@ -11,9 +11,14 @@ export interface ServiceOptions {
   apiKey: string;
   /** When set, the service runs with --cpu-prof and writes its profile here on stop. */
   profileDir?: string;
+  /** What node runs instead of the built service (the plain floor server), from the root. */
+  entry?: string[];
 }
 
-/** The built service, running as a child process on a free loopback port. */
+/**
+ * The built service (or another HTTP server answering `GET /health`, such as the plain floor
+ * server), running as a child process on a free loopback port.
+ */
 export class ServiceProcess {
   private stderr = '';
   private exited = false;
@@ -48,7 +53,7 @@ export class ServiceProcess {
         path.join(__dirname, 'profile-exit.js'),
       );
     }
-    const child = spawn(process.execPath, [...nodeArgs, SERVICE_ENTRY], {
+    const child = spawn(process.execPath, [...nodeArgs, ...(options.entry ?? [SERVICE_ENTRY])], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
