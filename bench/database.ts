@@ -14,7 +14,7 @@ import { median } from './stats';
 const SELECT_COLUMNS =
   '"m"."id" AS "id", "m"."flow_id" AS "flow_id", "m"."timestamp" AS "timestamp", ' +
   '"m"."sender" AS "sender", "m"."sender_name" AS "sender_name", "m"."session_id" AS "session_id", ' +
-  '"m"."text" AS "text", "m"."files" AS "files", "m"."edit" AS "edit", ' +
+  '"m"."context_id" AS "context_id", "m"."text" AS "text", "m"."files" AS "files", "m"."edit" AS "edit", ' +
   '"m"."properties" AS "properties", "m"."category" AS "category", ' +
   '"m"."content_blocks" AS "content_blocks"';
 

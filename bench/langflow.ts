@@ -66,6 +66,7 @@ function toResponse(message: Message): Record<string, unknown> {
     sender: message.sender,
     sender_name: message.senderName,
     session_id: message.sessionId,
+    context_id: message.contextId,
     text: message.text,
     files: JSON.parse(message.files),
     edit: message.edit,

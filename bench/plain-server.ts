@@ -27,6 +27,7 @@ interface Row {
   sender: string;
   sender_name: string;
   session_id: string;
+  context_id: string | null;
   text: string;
   files: string;
   edit: boolean | number;
@@ -49,6 +50,7 @@ function serialize(row: Row): string {
     `{"id":${quote(row.id)},"flow_id":${row.flow_id === null ? 'null' : quote(row.flow_id)}` +
     `,"timestamp":${quote(row.timestamp)},"sender":${quote(row.sender)}` +
     `,"sender_name":${quote(row.sender_name)},"session_id":${quote(row.session_id)}` +
+    `,"context_id":${row.context_id === null ? 'null' : quote(row.context_id)}` +
     `,"text":${quote(row.text)},"files":${row.files},"edit":${row.edit ? 'true' : 'false'}` +
     `,"properties":${row.properties},"category":${quote(row.category)}` +
     `,"content_blocks":${row.content_blocks}}`
@@ -73,7 +75,7 @@ function sqliteBackend(file: string): RenameBackend {
   const reselect = db.prepare(
     'SELECT "m"."id" AS "id", "m"."flow_id" AS "flow_id", "m"."timestamp" AS "timestamp", ' +
       '"m"."sender" AS "sender", "m"."sender_name" AS "sender_name", "m"."session_id" AS "session_id", ' +
-      '"m"."text" AS "text", "m"."files" AS "files", "m"."edit" AS "edit", ' +
+      '"m"."context_id" AS "context_id", "m"."text" AS "text", "m"."files" AS "files", "m"."edit" AS "edit", ' +
       '"m"."properties" AS "properties", "m"."category" AS "category", ' +
       '"m"."content_blocks" AS "content_blocks" FROM "message" "m" ' +
       'WHERE "m"."session_id" = ? AND "m"."rename_id" = ? ORDER BY "m"."timestamp" ASC, "m"."id" ASC',
@@ -112,7 +114,7 @@ function postgresBackend(url: string, schema: string | undefined): RenameBackend
     `"u"."is_superuser" AS "is_superuser" FROM ${table('api_key')} "k" INNER JOIN ${table('user')} "u" ` +
     'ON "u"."id" = "k"."user_id" WHERE "k"."key_hash" = $1 AND "u"."is_active" = TRUE';
   const columns =
-    '"id", "flow_id", "timestamp", "sender", "sender_name", "session_id", "text", "files", ' +
+    '"id", "flow_id", "timestamp", "sender", "sender_name", "session_id", "context_id", "text", "files", ' +
     '"edit", "properties", "category", "content_blocks"';
   const rename =
     `WITH "moved" AS (UPDATE ${table('message')} SET "session_id" = $1, "rename_id" = $2 ` +
