@@ -95,7 +95,9 @@ export function renderLatencyChart(results: BenchResults): string {
   }
 
   // Legend, top left inside the plot (latency rises to the right, so that corner stays free).
-  CONTENDERS.forEach((contender, index) => {
+  // Only contenders with points: results from before the plain server have none for it.
+  const drawn = points.filter((line) => line.values.length > 0).map((line) => line.contender);
+  drawn.forEach((contender, index) => {
     const ly = MARGIN.top + 18 + index * 18;
     const lx = MARGIN.left + 14;
     const dash = DASHES[contender] ? ` stroke-dasharray="${DASHES[contender]}"` : '';
