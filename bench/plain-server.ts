@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import { hashApiKey, isApiKeyFormat } from '../src/auth/api-key-format';
+import type { MessageRow } from '../src/monitor/message-row';
 
 /**
  * The plain floor server: what the service's rename and `GET /health` cost with nothing but
@@ -19,22 +20,8 @@ import { hashApiKey, isApiKeyFormat } from '../src/auth/api-key-format';
 const RENAME_PREFIX = '/api/v1/monitor/messages/session/';
 const NOT_FOUND = '{"detail":"No messages found with the given session ID"}';
 
-/** A message row as both drivers return it (SQLite: `edit` is 0/1). */
-interface Row {
-  id: string;
-  flow_id: string | null;
-  timestamp: string;
-  sender: string;
-  sender_name: string;
-  session_id: string;
-  context_id: string | null;
-  text: string;
-  files: string;
-  edit: boolean | number;
-  properties: string;
-  category: string;
-  content_blocks: string;
-}
+/** The service's row type (only the type: the statements and the JSON here are this file's own). */
+type Row = MessageRow;
 
 /** The rename, on one database: the owner's id for a key hash, and the moved rows. */
 interface RenameBackend {
