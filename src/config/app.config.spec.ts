@@ -28,7 +28,40 @@ describe('loadAppConfig', () => {
       metricsPort: undefined,
       corsOrigins: [],
       trustedProxies: false,
+      retention: {
+        maxTransactionsToKeep: 3000,
+        maxVertexBuildsPerVertex: 50,
+        maxVertexBuildsToKeep: 3000,
+        messageRetentionDays: undefined,
+        messageRetentionIntervalMs: 3_600_000,
+      },
     });
+  });
+
+  it("reads the retention settings under Langflow's names", () => {
+    const config = loadAppConfig({
+      MAX_TRANSACTIONS_TO_KEEP: '10',
+      MAX_VERTEX_BUILDS_PER_VERTEX: '2',
+      MAX_VERTEX_BUILDS_TO_KEEP: '5',
+      MESSAGE_RETENTION_DAYS: '30',
+      MESSAGE_RETENTION_INTERVAL_SECONDS: '60',
+    });
+    expect(config.retention).toEqual({
+      maxTransactionsToKeep: 10,
+      maxVertexBuildsPerVertex: 2,
+      maxVertexBuildsToKeep: 5,
+      messageRetentionDays: 30,
+      messageRetentionIntervalMs: 60_000,
+    });
+  });
+
+  it.each(['0', '-1', '1.5', 'ten', '1e3'])('refuses %j as a retention setting', (value) => {
+    expect(() => loadAppConfig({ MAX_TRANSACTIONS_TO_KEEP: value })).toThrow(
+      `MAX_TRANSACTIONS_TO_KEEP must be a whole number from 1 to 999999999, got "${value}".`,
+    );
+    expect(() => loadAppConfig({ MESSAGE_RETENTION_DAYS: value })).toThrow(
+      'MESSAGE_RETENTION_DAYS must be a whole number',
+    );
   });
 
   it('reads every setting', () => {

@@ -1,6 +1,7 @@
 import { DatabaseTarget, parseDatabaseUrl } from './database-url';
 import { isApiKeyFormat } from '../auth/api-key-format';
 import { OperationsConfig, readOperationsConfig } from './operations.config';
+import { loadRetentionConfig, RetentionConfig } from './retention.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -15,6 +16,8 @@ export interface AppConfig extends OperationsConfig {
   superuserApiKey: string | undefined;
   /** Largest accepted JSON body, in bytes. */
   bodyLimitBytes: number;
+  /** How much of the run logs and messages to keep (retention.config.ts). */
+  retention: RetentionConfig;
 }
 
 export class ConfigError extends Error {}
@@ -65,6 +68,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
 
   const operations = readOperationsConfig(env, problems);
+  const retention = loadRetentionConfig(env, problems);
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
@@ -77,5 +81,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     superuserApiKey,
     bodyLimitBytes: 10 * 1024 * 1024,
     ...operations,
+    retention,
   };
 }

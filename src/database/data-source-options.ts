@@ -7,9 +7,27 @@ import { InitialSchema1764000000000 as PostgresInitialSchema } from './migration
 import { InitialSchema1764000000000 as SqliteInitialSchema } from './migrations/sqlite/1764000000000-InitialSchema';
 import { MessageContextId1768000000001 as PostgresMessageContextId } from './migrations/postgres/1768000000001-MessageContextId';
 import { MessageContextId1768000000001 as SqliteMessageContextId } from './migrations/sqlite/1768000000001-MessageContextId';
+import { VertexBuilds1768000000002 as PostgresVertexBuilds } from './migrations/postgres/1768000000002-VertexBuilds';
+import { VertexBuilds1768000000002 as SqliteVertexBuilds } from './migrations/sqlite/1768000000002-VertexBuilds';
+import { Transactions1768000000003 as PostgresTransactions } from './migrations/postgres/1768000000003-Transactions';
+import { Transactions1768000000003 as SqliteTransactions } from './migrations/sqlite/1768000000003-Transactions';
+import { MessageTimestampIndex1768000000004 as PostgresMessageTimestampIndex } from './migrations/postgres/1768000000004-MessageTimestampIndex';
+import { MessageTimestampIndex1768000000004 as SqliteMessageTimestampIndex } from './migrations/sqlite/1768000000004-MessageTimestampIndex';
 
-export const SQLITE_MIGRATIONS = [SqliteInitialSchema, SqliteMessageContextId];
-export const POSTGRES_MIGRATIONS = [PostgresInitialSchema, PostgresMessageContextId];
+export const SQLITE_MIGRATIONS = [
+  SqliteInitialSchema,
+  SqliteMessageContextId,
+  SqliteVertexBuilds,
+  SqliteTransactions,
+  SqliteMessageTimestampIndex,
+];
+export const POSTGRES_MIGRATIONS = [
+  PostgresInitialSchema,
+  PostgresMessageContextId,
+  PostgresVertexBuilds,
+  PostgresTransactions,
+  PostgresMessageTimestampIndex,
+];
 
 export interface DataSourceExtras {
   /** PostgreSQL schema to live in (tests give each suite its own); default `public`. */

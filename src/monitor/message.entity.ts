@@ -9,6 +9,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('ix_message_session_timestamp_id', ['sessionId', 'timestamp', 'id'])
 @Index('ix_message_flow_session', ['flowId', 'sessionId'])
 @Index('ix_message_flow_timestamp_id', ['flowId', 'timestamp', 'id'])
+@Index('ix_message_timestamp', ['timestamp'])
 export class Message {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;

@@ -1,17 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { uuidV7 } from '../common/ids/uuid-v7';
 import { nowIso } from '../common/time';
-import { RequestValidationError } from '../common/validation/request-validation.error';
-import { isUniqueViolation } from '../database/database-errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { CreateMessageDto } from './dto/create-message.dto';
-import { FlowNotFoundError } from './errors/flow-not-found.error';
 import { MessageAlreadyExistsError } from './errors/message-already-exists.error';
-import { Flow } from './flow.entity';
+import { BatchWriter } from './batch-writer.service';
+import { refuseRepeatedIds } from './repeated-ids';
 import { UpdateMessageDto } from './dto/update-message.dto';
 import { MessageNotFoundError } from './errors/message-not-found.error';
 import { PreconditionFailedError } from './errors/precondition-failed.error';
@@ -36,6 +34,7 @@ export class MessageService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
     private readonly metrics: ServiceMetrics,
+    private readonly writer: BatchWriter,
   ) {}
 
   /**
@@ -45,39 +44,16 @@ export class MessageService {
   async ingest(owner: AuthenticatedUser, items: CreateMessageDto[]): Promise<string[]> {
     const now = nowIso();
     const messages = items.map((item) => this.toEntity(item, now));
-    this.refuseRepeatedIds(items);
-    try {
-      await this.transactions.run(async (manager) => {
-        await this.claimFlows(
-          manager,
-          owner.id,
-          [...new Set(items.map((item) => item.flow_id))],
-          now,
-        );
-        await this.refuseExistingIds(
-          manager,
-          items.flatMap((item) => (item.id ? [item.id] : [])),
-        );
-        for (let start = 0; start < messages.length; start += INSERT_CHUNK_ROWS) {
-          await manager
-            .createQueryBuilder()
-            .insert()
-            .into(Message)
-            .values(messages.slice(start, start + INSERT_CHUNK_ROWS))
-            .updateEntity(false)
-            .execute();
-        }
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) {
-        // A concurrent request stored one of these ids between our check and our insert.
-        await this.refuseExistingIds(
-          this.dataSource.manager,
-          messages.map((message) => message.id),
-        );
-      }
-      throw error;
-    }
+    refuseRepeatedIds(items, 'id');
+    await this.writer.write(owner.id, now, {
+      entity: Message,
+      rows: messages,
+      idProperty: 'id',
+      flowIdOf: (message) => message.flowId as string,
+      givenIds: items.flatMap((item) => (item.id ? [item.id] : [])),
+      alreadyExists: (id) => new MessageAlreadyExistsError(id),
+      rowsPerInsert: INSERT_CHUNK_ROWS,
+    });
     this.metrics.recordIngest(messages.length);
     return messages.map((message) => serializeMessage(this.toRow(message)));
   }
@@ -187,65 +163,6 @@ export class MessageService {
         return value === undefined ? [] : [[column, value]];
       }),
     );
-  }
-
-  private refuseRepeatedIds(items: CreateMessageDto[]): void {
-    const seen = new Set<string>();
-    items.forEach((item, index) => {
-      if (!item.id) {
-        return;
-      }
-      if (seen.has(item.id)) {
-        throw new RequestValidationError([
-          {
-            type: 'value_error',
-            loc: ['body', index, 'id'],
-            msg: 'Value error, the same id appears twice in this batch',
-            input: item.id,
-          },
-        ]);
-      }
-      seen.add(item.id);
-    });
-  }
-
-  /** Makes unseen flows the caller's, and refuses the batch if any flow is someone else's. */
-  private async claimFlows(
-    manager: EntityManager,
-    ownerId: string,
-    flowIds: string[],
-    now: string,
-  ): Promise<void> {
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(Flow)
-      .values(flowIds.map((id) => ({ id, userId: ownerId, createdAt: now })))
-      .orIgnore()
-      .updateEntity(false)
-      .execute();
-    const foreign = await manager
-      .createQueryBuilder(Flow, 'f')
-      .where('f.id IN (:...flowIds)', { flowIds })
-      .andWhere('f.userId <> :ownerId', { ownerId })
-      .getExists();
-    if (foreign) {
-      throw new FlowNotFoundError();
-    }
-  }
-
-  private async refuseExistingIds(manager: EntityManager, ids: string[]): Promise<void> {
-    for (let start = 0; start < ids.length; start += 500) {
-      const existing = await manager
-        .createQueryBuilder(Message, 'm')
-        .select('m.id', 'id')
-        .where('m.id IN (:...ids)', { ids: ids.slice(start, start + 500) })
-        .orderBy('m.id')
-        .getRawOne<{ id: string }>();
-      if (existing) {
-        throw new MessageAlreadyExistsError(existing.id);
-      }
-    }
   }
 
   private toEntity(item: CreateMessageDto, now: string): Message {

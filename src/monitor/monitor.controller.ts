@@ -34,6 +34,7 @@ import {
 import { nextPageLink } from '../common/http/next-page-link';
 import {
   ApiErrors,
+  BODY_TOO_LARGE_ERROR,
   issueExample,
   malformedUuidExample,
   emptyListExample,
@@ -117,13 +118,7 @@ export class MonitorController {
       }),
       ...unknownFieldExample(['body', 0, 'colour']),
     },
-    extra: [
-      {
-        status: 413,
-        description: 'The body is over 10 MiB.',
-        detail: 'Request body too large: the limit is 10 MiB',
-      },
-    ],
+    extra: [BODY_TOO_LARGE_ERROR],
   })
   async addMessages(
     @CurrentUser() user: AuthenticatedUser,

@@ -1,14 +1,20 @@
 import { Module } from '@nestjs/common';
+import { BuildsModule } from './builds/builds.module';
+import { RetentionModule } from './retention/retention.module';
+import { TransactionsModule } from './transactions/transactions.module';
+import { BatchWriter } from './batch-writer.service';
+import { FlowClaimService } from './flow-claim.service';
 import { MessageQueryService } from './message-query.service';
 import { MessageService } from './message.service';
 import { MonitorController } from './monitor.controller';
 import { SessionController } from './session.controller';
 import { SessionService } from './session.service';
 
-/** Langflow's Monitor API: messages and their sessions. */
+/** Langflow's Monitor API: messages and their sessions; vertex builds and transactions. */
 @Module({
+  imports: [BuildsModule, TransactionsModule, RetentionModule],
   // SessionController first: its `messages/sessions` must match before `messages/:message_id`.
   controllers: [SessionController, MonitorController],
-  providers: [MessageService, MessageQueryService, SessionService],
+  providers: [MessageService, MessageQueryService, SessionService, FlowClaimService, BatchWriter],
 })
 export class MonitorModule {}

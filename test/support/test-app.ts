@@ -59,6 +59,8 @@ export async function startTestApp(
     },
     async reset() {
       await dataSource.query('DELETE FROM "message"');
+      await dataSource.query('DELETE FROM "vertex_build"');
+      await dataSource.query('DELETE FROM "transaction"');
       await dataSource.query('DELETE FROM "flow"');
       await dataSource.query(
         `DELETE FROM "api_key" WHERE "key_hash" <> '${hashApiKey(ADMIN_KEY)}'`,

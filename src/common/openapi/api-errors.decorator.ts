@@ -87,6 +87,13 @@ export function ApiErrors(options: {
   return applyDecorators(...decorators);
 }
 
+/** The 413 of every route with a JSON body (the body parser's limit). */
+export const BODY_TOO_LARGE_ERROR = {
+  status: 413,
+  description: 'The body is over 10 MiB.',
+  detail: 'Request body too large: the limit is 10 MiB',
+};
+
 /** One 422 example: a single issue. */
 export function issueExample(
   summary: string,
