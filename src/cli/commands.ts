@@ -7,6 +7,8 @@ export interface CliContext {
   users: UsersService;
   apiKeys: ApiKeyService;
   out: (line: string) => void;
+  /** Brings a Langflow database over; the summary's lines. */
+  importLangflow: (from: string) => Promise<string[]>;
 }
 
 /** A mistake in how the command was called: usage is printed and the exit code is 2. */
@@ -20,6 +22,10 @@ Commands:
   key create <username> [--name <name>]  make an API key; prints it on the last line
   key list <username>                    list a user's keys (never the secrets)
   key revoke <key-id>                    revoke a key; it stops working at once
+  import-langflow --from <source>        bring a Langflow database over (a SQLite file or a
+                                         postgres:// URL): users (each new one gets a key,
+                                         printed once), flows, messages, transactions, builds;
+                                         running it again changes nothing
 `;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -69,6 +75,16 @@ function username(positional: string[]): string {
 
 /** Runs one command. Throws UsageError for bad arguments and DomainError for refusals. */
 export async function runCommand(argv: string[], context: CliContext): Promise<void> {
+  if (argv[0] === 'import-langflow') {
+    const { positional, options } = parse(argv.slice(1), { from: 'string' });
+    if (positional.length > 0 || typeof options.from !== 'string') {
+      throw new UsageError('import-langflow needs --from <SQLite file or postgres:// URL>.');
+    }
+    for (const line of await context.importLangflow(options.from)) {
+      context.out(line);
+    }
+    return;
+  }
   const [group, action, ...rest] = argv;
   const command = `${group ?? ''} ${action ?? ''}`.trim();
   switch (command) {

@@ -6,6 +6,8 @@ import { nestLogLevels } from '../bootstrap/log-levels';
 import { DomainError } from '../common/errors/domain.error';
 import { ConfigError, loadAppConfig } from '../config/app.config';
 import { CliModule } from './cli.module';
+import { importLangflow } from './langflow-import/import-langflow.command';
+import { LangflowImporter } from './langflow-import/langflow-importer.service';
 import { USAGE, UsageError, runCommand } from './commands';
 
 /**
@@ -30,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
       users: app.get(UsersService),
       apiKeys: app.get(ApiKeyService),
       out: (line) => process.stdout.write(`${line}\n`),
+      importLangflow: (from) => importLangflow(app.get(LangflowImporter), from),
     });
     return 0;
   } finally {

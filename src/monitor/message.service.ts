@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuthenticatedUser } from '../auth/authenticated-user';
-import { uuidV7 } from '../common/ids/uuid-v7';
 import { nowIso } from '../common/time';
 import { TransactionRunner } from '../database/transaction-runner';
 import { ServiceMetrics } from '../metrics/service-metrics';
@@ -22,6 +21,7 @@ import {
   MessageRow,
   OWNED_FLOW_IDS,
 } from './message-row';
+import { messageEntityOf } from './message-entity.mapper';
 import { Message } from './message.entity';
 import { serializeMessage } from './message.serializer';
 
@@ -43,7 +43,7 @@ export class MessageService {
    */
   async ingest(owner: AuthenticatedUser, items: CreateMessageDto[]): Promise<string[]> {
     const now = nowIso();
-    const messages = items.map((item) => this.toEntity(item, now));
+    const messages = items.map((item) => messageEntityOf(item, now));
     refuseRepeatedIds(items, 'id');
     await this.writer.write(owner.id, now, {
       entity: Message,
@@ -163,26 +163,6 @@ export class MessageService {
         return value === undefined ? [] : [[column, value]];
       }),
     );
-  }
-
-  private toEntity(item: CreateMessageDto, now: string): Message {
-    return Object.assign(new Message(), {
-      id: item.id ?? uuidV7(),
-      flowId: item.flow_id,
-      timestamp: item.timestamp ?? now,
-      sender: item.sender,
-      senderName: item.sender_name,
-      sessionId: item.session_id,
-      contextId: item.context_id ?? null,
-      text: item.text,
-      files: JSON.stringify(item.files ?? []),
-      edit: item.edit ?? false,
-      error: item.error ?? false,
-      properties: JSON.stringify(item.properties ?? {}),
-      category: item.category ?? 'message',
-      contentBlocks: JSON.stringify(item.content_blocks ?? []),
-      renameId: null,
-    });
   }
 
   private toRow(message: Message): MessageRow {

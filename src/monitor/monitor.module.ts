@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BuildsModule } from './builds/builds.module';
+import { ImportModule } from './import/import.module';
 import { RetentionModule } from './retention/retention.module';
 import { TransactionsModule } from './transactions/transactions.module';
 import { BatchWriter } from './batch-writer.service';
@@ -12,7 +13,7 @@ import { SessionService } from './session.service';
 
 /** Langflow's Monitor API: messages and their sessions; vertex builds and transactions. */
 @Module({
-  imports: [BuildsModule, TransactionsModule, RetentionModule],
+  imports: [BuildsModule, TransactionsModule, RetentionModule, ImportModule],
   // SessionController first: its `messages/sessions` must match before `messages/:message_id`.
   controllers: [SessionController, MonitorController],
   providers: [MessageService, MessageQueryService, SessionService, FlowClaimService, BatchWriter],

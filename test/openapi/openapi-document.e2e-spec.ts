@@ -41,6 +41,11 @@ const NON_JSON_SUCCESS: Record<string, string> = {
   'GET /api/v1/monitor/messages/export': 'application/x-ndjson',
 };
 
+/** Routes whose request body is not JSON, with its media type. */
+const NON_JSON_BODY: Record<string, string> = {
+  'POST /api/v1/monitor/messages/import': 'application/x-ndjson',
+};
+
 interface Operation {
   /** "PATCH /api/v1/…", for messages. */
   label: string;
@@ -300,9 +305,14 @@ describe('GET /openapi.json', () => {
       if (!op.operation.requestBody) {
         continue;
       }
-      const media = jsonContent(resolve<RequestBodyObject>(op.operation.requestBody));
+      const body = resolve<RequestBodyObject>(op.operation.requestBody);
+      const media = NON_JSON_BODY[op.label]
+        ? body.content?.[NON_JSON_BODY[op.label]]
+        : jsonContent(body);
       if (!media?.schema) {
-        problems.push(`${op.label}: request body has no application/json schema`);
+        problems.push(
+          `${op.label}: request body has no ${NON_JSON_BODY[op.label] ?? 'application/json'} schema`,
+        );
         continue;
       }
       // A whole-body example, not only per-field ones: it is what Swagger UI puts in "Try it out".
@@ -321,12 +331,16 @@ describe('GET /openapi.json', () => {
     for (const op of operations().filter(
       (op) => op.operation.requestBody && !op.path.includes('{'),
     )) {
-      const media = jsonContent(resolve<RequestBodyObject>(op.operation.requestBody!)) ?? {};
+      const body = resolve<RequestBodyObject>(op.operation.requestBody!);
+      const type = NON_JSON_BODY[op.label];
+      const media = (type ? body.content?.[type] : jsonContent(body)) ?? {};
       for (const example of mediaExamples(media)) {
         tried += 1;
         const response = await testApp.api.request(op.method.toUpperCase(), op.path, {
           key: ADMIN_KEY,
-          body: example,
+          ...(type
+            ? { rawBody: example as string, headers: { 'content-type': type } }
+            : { body: example }),
         });
         if (response.status < 200 || response.status > 299) {
           problems.push(
