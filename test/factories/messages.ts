@@ -62,15 +62,9 @@ export async function seedMessages(
   userId: string,
   options: { sessionId: string; count: number; padding?: number },
 ): Promise<void> {
-  const flowId = randomUUID();
+  const flowId = await insertFlow(testApp, userId);
   const padding = 'x'.repeat(options.padding ?? 0);
   const postgres = testApp.database.name === 'postgres';
-  await testApp.dataSource.query(
-    postgres
-      ? 'INSERT INTO "flow" ("id", "user_id", "created_at") VALUES ($1, $2, $3)'
-      : 'INSERT INTO "flow" ("id", "user_id", "created_at") VALUES (?, ?, ?)',
-    [flowId, userId, '2026-01-01T00:00:00.000Z'],
-  );
   const columns = `"id", "flow_id", "timestamp", "sender", "sender_name", "session_id", "text"`;
   if (postgres) {
     await testApp.dataSource.query(
@@ -93,4 +87,16 @@ export async function seedMessages(
       [options.count, flowId, options.sessionId, padding],
     );
   }
+}
+
+/** Writes a new flow owned by `userId` straight into the database and returns its id. */
+export async function insertFlow(testApp: TestApp, userId: string): Promise<string> {
+  const flowId = randomUUID();
+  await testApp.dataSource.query(
+    testApp.database.name === 'postgres'
+      ? 'INSERT INTO "flow" ("id", "user_id", "created_at") VALUES ($1, $2, $3)'
+      : 'INSERT INTO "flow" ("id", "user_id", "created_at") VALUES (?, ?, ?)',
+    [flowId, userId, '2026-01-01T00:00:00.000Z'],
+  );
+  return flowId;
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { cutOnError } from './json-array-stream';
 
 /** Up to this much of an answer stays in memory; the rest goes to a temporary file. */
 export const SPOOL_MEMORY_BYTES = 1024 * 1024;
@@ -74,18 +75,12 @@ export class ResponseSpool {
     const fileBytes = this.fileBytes;
     this.fd = undefined;
     const stream = new SpoolReader(memory, fd, fileBytes);
-    const file = new StreamableFile(stream, {
-      type: 'application/json',
-      length: this.memoryBytes + fileBytes,
-    });
-    file.setErrorHandler((error, response) => {
-      if (response.destroy) {
-        response.destroy(error);
-      } else {
-        response.end();
-      }
-    });
-    return file;
+    return cutOnError(
+      new StreamableFile(stream, {
+        type: 'application/json',
+        length: this.memoryBytes + fileBytes,
+      }),
+    );
   }
 
   private store(text: string): void {
