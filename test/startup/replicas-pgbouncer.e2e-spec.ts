@@ -105,7 +105,9 @@ describePostgres('replicas behind PgBouncer [postgres via pgbouncer]', () => {
     expect(migrations.length).toBeGreaterThan(0);
     const locks = await query<{ count: string }>(
       directUrl,
-      `SELECT COUNT(*) AS "count" FROM pg_locks WHERE locktype = 'advisory'`,
+      // The migration lock's key (pg_locks is server-wide: other tests hold their own locks).
+      `SELECT COUNT(*) AS "count" FROM pg_locks WHERE locktype = 'advisory' AND objid = 731404221
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     );
     expect(Number(locks[0].count)).toBe(0);
   };
