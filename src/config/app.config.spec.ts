@@ -35,6 +35,10 @@ describe('loadAppConfig', () => {
         messageRetentionDays: undefined,
         messageRetentionIntervalMs: 3_600_000,
       },
+      scale: {
+        migrationsRun: true,
+        spoolDirectory: expect.any(String),
+      },
     });
   });
 
@@ -148,5 +152,18 @@ describe('loadAppConfig', () => {
   it('never echoes the superuser key it refuses', () => {
     const key = 'sk-short-but-secret';
     expect(problemsOf({ MONITOR_SUPERUSER_API_KEY: key }).join('\n')).not.toContain(key);
+  });
+
+  it('reads the scale settings', () => {
+    expect(
+      loadAppConfig({ MIGRATIONS_RUN: 'false', SPOOL_DIR: '/var/spool/monitor' }).scale,
+    ).toEqual({ migrationsRun: false, spoolDirectory: '/var/spool/monitor' });
+    expect(loadAppConfig({ MIGRATIONS_RUN: 'TRUE' }).scale.migrationsRun).toBe(true);
+  });
+
+  it('refuses a MIGRATIONS_RUN that is not true or false', () => {
+    expect(problemsOf({ MIGRATIONS_RUN: 'maybe' })).toEqual([
+      'MIGRATIONS_RUN must be true or false, got "maybe".',
+    ]);
   });
 });

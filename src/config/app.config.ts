@@ -2,6 +2,7 @@ import { DatabaseTarget, parseDatabaseUrl } from './database-url';
 import { isApiKeyFormat } from '../auth/api-key-format';
 import { OperationsConfig, readOperationsConfig } from './operations.config';
 import { loadRetentionConfig, RetentionConfig } from './retention.config';
+import { loadScaleConfig, ScaleConfig } from './scale.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,6 +19,8 @@ export interface AppConfig extends OperationsConfig {
   bodyLimitBytes: number;
   /** How much of the run logs and messages to keep (retention.config.ts). */
   retention: RetentionConfig;
+  /** Running under load, behind a pooler and through faults. */
+  scale: ScaleConfig;
 }
 
 export class ConfigError extends Error {}
@@ -69,6 +72,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   const operations = readOperationsConfig(env, problems);
   const retention = loadRetentionConfig(env, problems);
+  const scale = loadScaleConfig(env, problems);
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
@@ -82,5 +86,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bodyLimitBytes: 10 * 1024 * 1024,
     ...operations,
     retention,
+    scale,
   };
 }

@@ -77,7 +77,9 @@ export function buildDataSourceOptions(
       max: 10,
       // A request waits at most this long for a connection, then the service answers 503.
       connectionTimeoutMillis: 5000,
-      ...(schema ? { options: `-c search_path="${schema}"` } : {}),
+      // No session settings (startup `options`, SET): PgBouncer in transaction mode refuses or
+      // scatters them. TypeORM qualifies every table with `schema`, migrations set search_path
+      // for their own transaction.
     },
   };
 }

@@ -27,7 +27,9 @@ export class DatabaseModule {
           }),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
-            await runMigrations(dataSource);
+            if (config.scale.migrationsRun) {
+              await runMigrations(dataSource);
+            }
             return dataSource;
           },
         }),

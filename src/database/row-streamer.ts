@@ -65,57 +65,33 @@ export class RowStreamer implements OnModuleDestroy {
   }
 
   /**
-   * PostgreSQL: reads a cursor declared WITH HOLD on `client` (its rows are fixed when the
-   * declaring transaction committed), in one FETCH, as it comes; then closes it and gives the
-   * connection back to the pool with `release`.
+   * PostgreSQL: the rows of one statement on `client` (inside its open transaction), read in
+   * batches as they come.
    */
-  async *streamHeldCursor(
-    client: PoolClient,
-    cursor: string,
-    release: (broken?: Error) => void,
-  ): AsyncIterable<Row> {
-    const fetch = `FETCH ALL FROM "${cursor}"`;
-    this.dataSource.logger.logQuery(fetch);
+  async *streamOn(client: PoolClient, sql: string, parameters: unknown[]): AsyncIterable<Row> {
+    this.dataSource.logger.logQuery(sql, parameters);
+    const stream = client.query(
+      new QueryStream(sql, parameters, { batchSize: POSTGRES_BATCH_ROWS }),
+    );
     try {
-      const stream = client.query(new QueryStream(fetch, [], { batchSize: POSTGRES_BATCH_ROWS }));
-      try {
-        for await (const row of stream) {
-          yield row as Row;
-        }
-      } finally {
-        stream.destroy();
+      for await (const row of stream) {
+        yield row as Row;
       }
     } finally {
-      // Also when the client went away early: a held cursor lives as long as its connection,
-      // which goes back to the pool.
-      const close = `CLOSE "${cursor}"`;
-      this.dataSource.logger.logQuery(close);
-      try {
-        await client.query(close);
-        release();
-      } catch (error) {
-        // A connection whose cursor may still be open must not serve anyone else.
-        release(error instanceof Error ? error : new Error(String(error)));
-      }
+      stream.destroy();
     }
   }
 
   /**
-   * SQLite: starts reading now, so that the read-only connection's snapshot is taken before the
-   * caller lets another transaction commit, and returns the rows as they come from that snapshot.
+   * SQLite: the rows of one statement on the main (write) connection, inside the transaction open
+   * on it, iterated synchronously.
    */
-  async startSqlite(
-    sql: string,
-    parameters: unknown[],
-  ): Promise<AsyncIterable<Row> | Iterable<Row>> {
-    const file = this.dataSource.options.database as string;
-    if (file === ':memory:') {
-      return this.dataSource.query<Row[]>(sql, parameters);
-    }
-    const iterator = this.streamSqliteFile(file, sql, parameters)[Symbol.asyncIterator]();
-    // The first step of the statement opens the read transaction, and with it the snapshot.
-    const first = await iterator.next();
-    return resumeAfterFirst(first, iterator);
+  *iterateOnWriter(sql: string, parameters: unknown[]): Iterable<Row> {
+    this.dataSource.logger.logQuery(sql, parameters);
+    const database = (
+      this.dataSource.driver as unknown as { databaseConnection: Database.Database }
+    ).databaseConnection;
+    yield* database.prepare(sql).iterate(...parameters) as IterableIterator<Row>;
   }
 
   private async *streamPostgres(sql: string, parameters: unknown[]): AsyncIterable<Row> {
@@ -198,33 +174,4 @@ export class RowStreamer implements OnModuleDestroy {
     const rows = await this.dataSource.query<Row[]>(sql, parameters);
     yield* rows;
   }
-}
-
-/**
- * The rows of an iterator whose first row was already read, as an iterable again. Not a
- * generator: ending it before its first read must still end the source (which holds a connection),
- * and a generator that never started would not.
- */
-export function resumeAfterFirst(
-  first: IteratorResult<Row>,
-  iterator: AsyncIterator<Row>,
-): AsyncIterable<Row> {
-  let pending: IteratorResult<Row> | undefined = first;
-  return {
-    [Symbol.asyncIterator]: () => ({
-      next: () => {
-        if (pending !== undefined) {
-          const result = pending;
-          pending = undefined;
-          return Promise.resolve(result);
-        }
-        return iterator.next();
-      },
-      return: async () => {
-        pending = undefined;
-        await iterator.return?.(undefined);
-        return { done: true, value: undefined };
-      },
-    }),
-  };
 }

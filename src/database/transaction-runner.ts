@@ -1,18 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomBytes } from 'node:crypto';
 import { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { isTransientConflict } from './database-errors';
-import { resumeAfterFirst, Row, RowStreamer } from './row-streamer';
+import { Row, RowStreamer } from './row-streamer';
 
-/** TypeORM's PostgreSQL query runner, as far as releasing its client goes. */
-interface PooledRunner {
-  releasePostgresConnection(error?: Error): Promise<void>;
-}
-
-/** A SELECT to read back once a transaction has committed: SQL and its parameters. */
-export type ReadBack = [sql: string, parameters: unknown[]];
+/** Reads a statement's rows inside the current transaction (see TransactionRunner.runReading). */
+export type StatementReader = (
+  sql: string,
+  parameters: unknown[],
+) => AsyncIterable<Row> | Iterable<Row>;
 
 const MAX_ATTEMPTS = 5;
 
@@ -36,90 +33,24 @@ export class TransactionRunner {
   }
 
   /**
-   * Runs work in one transaction (retried as `run` does), then reads back the rows of the SELECT
-   * that `readBack` gives for its result exactly as they were at the commit: no transaction that
-   * commits afterwards can change them. The rows are streamed, never held whole, and the
-   * statement count does not depend on their number.
-   * - PostgreSQL: the SELECT is declared as a cursor WITH HOLD inside the transaction, and fetched
-   *   after the commit on the same connection, so that no row lock is held while a client reads.
-   * - SQLite: the read-only reader takes its snapshot before the next queued transaction starts.
+   * Runs work in one transaction (retried as `run` does) that may also read the rows of a SELECT
+   * (or of a data-modifying WITH) inside that transaction, on its own connection, as they come:
+   * what the work reads is exactly what the transaction sees, whatever other transactions or
+   * processes do. The rows come at the database's pace, so the work must not wait on a client
+   * while it reads them.
+   * - PostgreSQL: a portal on the transaction's connection, read in batches.
+   * - SQLite: the statement iterated on the one write connection, synchronously: nothing else may
+   *   use that connection while a statement on it is open.
    */
-  async runThenRead<T>(
-    work: (manager: EntityManager) => Promise<T>,
-    readBack: (result: T) => ReadBack | undefined,
-  ): Promise<{ result: T; rows?: AsyncIterable<Row> | Iterable<Row> }> {
-    if (this.dataSource.options.type !== 'postgres') {
-      return this.exclusive(async () => {
-        const result = await this.retrying(() => this.dataSource.transaction(work));
-        const select = readBack(result);
-        return { result, rows: select ? await this.rows.startSqlite(...select) : undefined };
-      });
-    }
-    return this.retrying(async () => {
-      const runner = this.dataSource.createQueryRunner('master');
-      const cursor = `read_back_${randomBytes(8).toString('hex')}`;
-      let held = false;
-      try {
-        const client = (await runner.connect()) as PoolClient;
-        await runner.startTransaction();
-        try {
-          const result = await work(runner.manager);
-          const select = readBack(result);
-          if (select) {
-            await runner.query(
-              `DECLARE "${cursor}" NO SCROLL CURSOR WITH HOLD FOR ${select[0]}`,
-              select[1],
-            );
-          }
-          await runner.commitTransaction();
-          if (!select) {
-            return { result };
-          }
-          held = true;
-          return {
-            result,
-            rows: this.rows.streamHeldCursor(client, cursor, (broken) => {
-              // TypeORM's release() cannot say "broken"; the method it calls can (typeorm is
-              // pinned to 0.3.x): a broken client leaves the pool instead of being reused.
-              void (runner as unknown as PooledRunner).releasePostgresConnection(broken);
-            }),
-          };
-        } catch (error) {
-          if (runner.isTransactionActive) {
-            await runner.rollbackTransaction();
-          }
-          throw error;
-        }
-      } finally {
-        if (!held) {
-          await runner.release();
-        }
+  async runReading<T>(
+    work: (manager: EntityManager, read: StatementReader) => Promise<T>,
+  ): Promise<T> {
+    return this.run(async (manager) => {
+      if (this.dataSource.options.type === 'postgres') {
+        const client = (await manager.queryRunner!.connect()) as PoolClient;
+        return work(manager, (sql, parameters) => this.rows.streamOn(client, sql, parameters));
       }
-    });
-  }
-
-  /**
-   * PostgreSQL: one statement that changes rows and returns them (a data-modifying WITH), its rows
-   * streamed; undefined when it returned none. Its implicit transaction commits once they are
-   * read, so they are exactly what it changed. A lost race (a deadlock) surfaces before the first
-   * row, because the change runs whole before any row comes out, and is retried then, while
-   * nothing has been answered yet.
-   */
-  async streamChange(sql: string, parameters: unknown[]): Promise<AsyncIterable<Row> | undefined> {
-    return this.retrying(async () => {
-      const iterator = this.rows.stream(sql, parameters)[Symbol.asyncIterator]();
-      let first: IteratorResult<Row>;
-      try {
-        first = await iterator.next();
-      } catch (error) {
-        await iterator.return?.(undefined);
-        throw error;
-      }
-      if (first.done) {
-        await iterator.return?.(undefined);
-        return undefined;
-      }
-      return resumeAfterFirst(first, iterator);
+      return work(manager, (sql, parameters) => this.rows.iterateOnWriter(sql, parameters));
     });
   }
 

@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { MessageFiltersQueryDto, MessageOrderColumn } from './dto/message-filters.query.dto';
-import { MESSAGE_ROW_PROPERTIES, OWNED_FLOW_IDS, selectMessageRow } from './message-row';
+import { MESSAGE_ROW_PROPERTIES, ownedFlowIds, selectMessageRow } from './message-row';
 import { Message } from './message.entity';
 
 export const MESSAGE_ALIAS = 'm';
@@ -13,7 +13,7 @@ export function selectOwnedMessages(
 ): SelectQueryBuilder<Message> {
   const m = MESSAGE_ALIAS;
   const builder = selectMessageRow(source.createQueryBuilder(Message, m), m).where(
-    `${m}.flowId IN ${OWNED_FLOW_IDS}`,
+    `${m}.flowId IN ${ownedFlowIds(source)}`,
     { ownerId },
   );
   if (filters.flow_id !== undefined) {

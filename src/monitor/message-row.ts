@@ -1,4 +1,5 @@
-import { SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { Flow } from './flow.entity';
 import { Message } from './message.entity';
 
 /**
@@ -60,6 +61,15 @@ export function selectMessageRow(
 
 /**
  * The ids of the caller's flows, as a subquery: every read and write of messages is scoped by it.
- * Expects the parameter `:ownerId`.
+ * Expects the parameter `:ownerId`. Built by TypeORM, so the table is schema-qualified when
+ * DATABASE_SCHEMA is set (no statement relies on a session's search_path).
  */
-export const OWNED_FLOW_IDS = `(SELECT "owned_flow"."id" FROM "flow" "owned_flow" WHERE "owned_flow"."user_id" = :ownerId)`;
+export function ownedFlowIds(source: DataSource | EntityManager): string {
+  return source
+    .createQueryBuilder()
+    .subQuery()
+    .select('owned_flow.id')
+    .from(Flow, 'owned_flow')
+    .where('owned_flow.userId = :ownerId')
+    .getQuery();
+}

@@ -19,7 +19,7 @@ import {
   MESSAGE_ROW_COLUMNS,
   MESSAGE_ROW_PROPERTIES,
   MessageRow,
-  OWNED_FLOW_IDS,
+  ownedFlowIds,
 } from './message-row';
 import { messageEntityOf } from './message-entity.mapper';
 import { Message } from './message.entity';
@@ -109,7 +109,7 @@ export class MessageService {
         .delete()
         .from(Message)
         .where('id IN (:...messageIds)', { messageIds })
-        .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId })
+        .andWhere(`flow_id IN ${ownedFlowIds(this.dataSource)}`, { ownerId })
         .execute(),
     );
   }

@@ -112,14 +112,13 @@ export class SessionController {
     @Param() params: SessionPathParamsDto,
     @Query() query: UpdateSessionQueryDto,
   ): Promise<StreamableFile> {
-    return jsonArrayResponse(
-      await this.sessions.rename(
-        user.id,
-        params.old_session_id,
-        query.new_session_id,
-        query.on_conflict,
-      ),
+    const answer = await this.sessions.rename(
+      user.id,
+      params.old_session_id,
+      query.new_session_id,
+      query.on_conflict,
     );
+    return answer.toStreamableFile();
   }
 
   @Delete('session/:session_id')

@@ -1,17 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CompiledQuery, compileQuery } from '../database/compiled-query';
-import { RowStreamer } from '../database/row-streamer';
+import { ResponseSpool } from '../common/http/response-spool';
+import { APP_CONFIG } from '../config/app-config.token';
+import { AppConfig } from '../config/app.config';
+import { Row, RowStreamer } from '../database/row-streamer';
 import { TransactionRunner } from '../database/transaction-runner';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { SessionConflictPolicy } from './dto/update-session.query.dto';
 import { SessionAlreadyExistsError } from './errors/session-already-exists.error';
 import { SessionNotFoundError } from './errors/session-not-found.error';
-import { MESSAGE_ROW_COLUMNS, OWNED_FLOW_IDS, selectMessageRow } from './message-row';
+import { MESSAGE_ROW_COLUMNS, MessageRow, ownedFlowIds, selectMessageRow } from './message-row';
 import { Message } from './message.entity';
-import { serializeMessages } from './message.serializer';
+import { serializeMessage } from './message.serializer';
 
 @Injectable()
 export class SessionService {
@@ -20,9 +23,8 @@ export class SessionService {
     private readonly transactions: TransactionRunner,
     private readonly rows: RowStreamer,
     private readonly metrics: ServiceMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
-
-  private readonly recordRename = (moved: number) => this.metrics.recordRename(moved);
 
   private compiledRenameQueries?: {
     update: CompiledQuery<'newSessionId' | 'renameId' | 'oldSessionId' | 'ownerId'>;
@@ -39,7 +41,7 @@ export class SessionService {
         .update(Message)
         .set({ sessionId: p.newSessionId, renameId: p.renameId })
         .where('session_id = :oldSessionId', { oldSessionId: p.oldSessionId })
-        .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId: p.ownerId })
+        .andWhere(`flow_id IN ${ownedFlowIds(this.dataSource)}`, { ownerId: p.ownerId })
         .getQueryAndParameters();
     this.compiledRenameQueries ??= {
       update: compileQuery(names, update),
@@ -66,78 +68,61 @@ export class SessionService {
 
   /**
    * Moves every message the owner has in `oldSessionId` to `newSessionId` (merging into it if it
-   * already has messages) and returns the moved messages as JSON, ordered by timestamp then id.
+   * already has messages) and returns the moved messages as a JSON array, ordered by timestamp then
+   * id, ready to send.
    *
    * One bulk UPDATE in one transaction moves them all or none; it stamps the moved rows with this
-   * rename's id, and the re-select reads exactly those rows back through a cursor. The statement
-   * count is the same for one message or a million, no id list is ever sent to the database, and
-   * the answer is streamed rather than built whole.
+   * rename's id. The same transaction reads exactly those rows back (PostgreSQL: the UPDATE's own
+   * RETURNING rows, sorted, in one statement; SQLite: a re-select by the stamp) into a spool, and
+   * commits before anything is answered: a 200 means committed, and the client then reads at its
+   * own pace with no connection, lock or transaction held for it. The statement count is the same
+   * for one message or a million, no id list is ever sent to the database, and memory stays
+   * bounded (the spool overflows to a file).
    */
   async rename(
     ownerId: string,
     oldSessionId: string,
     newSessionId: string,
     onConflict: SessionConflictPolicy = 'merge',
-  ): Promise<AsyncIterable<string>> {
+  ): Promise<ResponseSpool> {
     const renameId = randomUUID();
     const rejectConflict = onConflict === 'reject' && newSessionId !== oldSessionId;
-    if (this.dataSource.options.type === 'postgres' && !rejectConflict) {
-      return this.renameInOneStatement(ownerId, oldSessionId, newSessionId, renameId);
-    }
-    const { result: moved, rows } = await this.transactions.runThenRead(
-      async (manager) => {
+    const postgres = this.dataSource.options.type === 'postgres';
+    const values = { newSessionId, renameId, oldSessionId, ownerId };
+    const spool = new ResponseSpool(this.config.scale.spoolDirectory);
+    try {
+      const moved = await this.transactions.runReading(async (manager, read) => {
+        spool.clear();
         if (rejectConflict) {
           await this.lockSessionId(manager, ownerId, newSessionId);
         }
-        const update = this.renameQueries.update;
-        const result = await manager.queryRunner!.query(
-          update.sql,
-          update.parameters({ newSessionId, renameId, oldSessionId, ownerId }),
-          true,
-        );
-        const affected = result.affected ?? 0;
+        const queries = this.renameQueries;
+        let rows: AsyncIterable<Row> | Iterable<Row>;
+        if (postgres) {
+          rows = read(queries.updateReturning.sql, queries.updateReturning.parameters(values));
+        } else {
+          await manager.query(queries.update.sql, queries.update.parameters(values));
+          rows = read(queries.reselect.sql, queries.reselect.parameters(values));
+        }
+        for await (const row of rows) {
+          spool.add(serializeMessage(row as unknown as MessageRow));
+        }
         // Checked after the move so that a missing old session is a 404 before it is a conflict;
         // the throw rolls the move back.
-        if (rejectConflict && affected > 0) {
+        if (rejectConflict && spool.count > 0) {
           await this.refuseMergedSession(manager, ownerId, newSessionId, renameId);
         }
-        return affected;
-      },
-      // Read back as of the commit: a rename that moves these messages on right afterwards must
-      // not empty this answer.
-      (affected) => {
-        const reselect = this.renameQueries.reselect;
-        return affected === 0
-          ? undefined
-          : [reselect.sql, reselect.parameters({ newSessionId, renameId })];
-      },
-    );
-    if (moved === 0 || !rows) {
-      throw new SessionNotFoundError();
+        return spool.count;
+      });
+      if (moved === 0) {
+        throw new SessionNotFoundError();
+      }
+      this.metrics.recordRename(moved);
+      return spool;
+    } catch (error) {
+      spool.discard();
+      throw error;
     }
-    return serializeMessages(rows, this.recordRename);
-  }
-
-  /**
-   * PostgreSQL, merging renames: the UPDATE and the read-back in one statement (a data-modifying
-   * WITH whose RETURNING rows are sorted and streamed), one round trip instead of six. It answers
-   * exactly the rows it moved, as it moved them, whatever commits afterwards.
-   */
-  private async renameInOneStatement(
-    ownerId: string,
-    oldSessionId: string,
-    newSessionId: string,
-    renameId: string,
-  ): Promise<AsyncIterable<string>> {
-    const statement = this.renameQueries.updateReturning;
-    const rows = await this.transactions.streamChange(
-      statement.sql,
-      statement.parameters({ newSessionId, renameId, oldSessionId, ownerId }),
-    );
-    if (!rows) {
-      throw new SessionNotFoundError();
-    }
-    return serializeMessages(rows, this.recordRename);
   }
 
   /**
@@ -148,7 +133,7 @@ export class SessionService {
     const builder = this.dataSource
       .createQueryBuilder(Message, 'm')
       .select('m.sessionId', 'session_id')
-      .where(`m.flowId IN ${OWNED_FLOW_IDS}`, { ownerId })
+      .where(`m.flowId IN ${ownedFlowIds(this.dataSource)}`, { ownerId })
       .groupBy('m.sessionId')
       .orderBy('MAX(m.timestamp)', 'DESC')
       .addOrderBy('m.sessionId', 'ASC');
@@ -171,7 +156,7 @@ export class SessionService {
         .delete()
         .from(Message)
         .where('session_id = :sessionId', { sessionId })
-        .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId })
+        .andWhere(`flow_id IN ${ownedFlowIds(this.dataSource)}`, { ownerId })
         .execute(),
     );
   }
@@ -192,7 +177,7 @@ export class SessionService {
         .delete()
         .from(Message)
         .where('session_id IN (:...sessionIds)', { sessionIds: unique })
-        .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId });
+        .andWhere(`flow_id IN ${ownedFlowIds(this.dataSource)}`, { ownerId });
       if (this.dataSource.options.type === 'postgres') {
         const [sql, parameters] = deletion.returning('"session_id"').getQueryAndParameters();
         const [row] = await manager.query<{ count: string }[]>(
@@ -205,7 +190,7 @@ export class SessionService {
         .createQueryBuilder(Message, 'm')
         .select('COUNT(DISTINCT m.sessionId)', 'count')
         .where('m.sessionId IN (:...sessionIds)', { sessionIds: unique })
-        .andWhere(`m.flowId IN ${OWNED_FLOW_IDS}`, { ownerId })
+        .andWhere(`m.flowId IN ${ownedFlowIds(this.dataSource)}`, { ownerId })
         .getRawOne<{ count: string | number }>();
       await deletion.execute();
       return Number(counted?.count ?? 0);
@@ -239,7 +224,7 @@ export class SessionService {
     const exists = await manager
       .createQueryBuilder(Message, 'm')
       .where('m.sessionId = :sessionId', { sessionId })
-      .andWhere(`m.flowId IN ${OWNED_FLOW_IDS}`, { ownerId })
+      .andWhere(`m.flowId IN ${ownedFlowIds(this.dataSource)}`, { ownerId })
       .andWhere('(m.renameId IS NULL OR m.renameId <> :renameId)', { renameId })
       .getExists();
     if (exists) {

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { insertFlow } from '../factories/messages';
 import { createUser } from '../factories/users';
 import { describeEachDatabase, TestApp } from '../support/test-app';
 
@@ -32,15 +32,9 @@ async function seedSession(
   count: number,
   idPrefix: string,
 ): Promise<void> {
-  const flowId = randomUUID();
+  const flowId = await insertFlow(testApp, userId);
   const dataSource = testApp.dataSource;
   const postgres = testApp.database.name === 'postgres';
-  await dataSource.query(
-    postgres
-      ? 'INSERT INTO "flow" ("id", "user_id", "created_at") VALUES ($1, $2, $3)'
-      : 'INSERT INTO "flow" ("id", "user_id", "created_at") VALUES (?, ?, ?)',
-    [flowId, userId, '2026-01-01T00:00:00.000Z'],
-  );
   const columns = `"id", "flow_id", "timestamp", "sender", "sender_name", "session_id", "text"`;
   if (postgres) {
     await dataSource.query(

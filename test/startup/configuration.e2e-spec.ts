@@ -8,7 +8,7 @@ import { ConfigError, loadAppConfig } from '../../src/config/app.config';
 import { parseDatabaseUrl } from '../../src/config/database-url';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { databaseEnv } from '../support/cli-runner';
-import { TestDatabase, testDatabases } from '../support/databases';
+import { TestDatabase, testDatabases, withSearchPath } from '../support/databases';
 import { freePort, ServiceProcess } from '../support/process-service';
 import { startTestApp } from '../support/test-app';
 
@@ -40,7 +40,9 @@ function freshDatabase(kind: TestDatabase['name']): TestDatabase {
 /** Opens the database directly, without the service and without running migrations. */
 async function openDirectly(database: TestDatabase): Promise<DataSource> {
   return new DataSource(
-    buildDataSourceOptions(parseDatabaseUrl(database.url), { schema: database.schema }),
+    buildDataSourceOptions(parseDatabaseUrl(withSearchPath(database.url, database.schema)), {
+      schema: database.schema,
+    }),
   ).initialize();
 }
 

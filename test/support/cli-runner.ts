@@ -16,6 +16,8 @@ const SERVICE_VARIABLES = [
   'METRICS_PORT',
   'CORS_ORIGINS',
   'TRUSTED_PROXIES',
+  'MIGRATIONS_RUN',
+  'SPOOL_DIR',
 ];
 
 export interface ProcessResult {

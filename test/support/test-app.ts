@@ -7,7 +7,14 @@ import { createApp } from '../../src/bootstrap/create-app';
 import { loadAppConfig } from '../../src/config/app.config';
 import { SqlLogger } from '../../src/database/sql-logger';
 import { ApiClient } from './api-client';
-import { TestDatabase, testDatabases } from './databases';
+import {
+  databaseTag,
+  TestDatabase,
+  TestDatabaseOptions,
+  testDatabases,
+  withSearchPath,
+} from './databases';
+import { createDatabase, dropDatabase, PgBouncer } from './pgbouncer';
 
 /** The superuser key every test app starts with (MONITOR_SUPERUSER_API_KEY). */
 export const ADMIN_KEY = 'sk-test-admin-key-0123456789abcdefghijklmnopqrstuv';
@@ -28,16 +35,29 @@ export async function startTestApp(
   database: TestDatabase,
   env: Record<string, string> = {},
 ): Promise<TestApp> {
+  let bouncer: PgBouncer | undefined;
+  let url = withSearchPath(database.url, database.schema);
+  if (database.pgbouncer) {
+    await createDatabase(database.url, database.pgbouncer.database);
+    bouncer = await PgBouncer.start(database.url, { poolMode: 'transaction' });
+    url = bouncer.url(database.pgbouncer.database);
+  }
   const config = loadAppConfig({
-    DATABASE_URL: database.url,
+    DATABASE_URL: url,
     DATABASE_SCHEMA: database.schema,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
     MONITOR_SUPERUSER_API_KEY: ADMIN_KEY,
     PORT: '0',
     ...env,
   });
-  const app = await createApp(config);
-  await app.listen(0, '127.0.0.1');
+  let app: NestExpressApplication;
+  try {
+    app = await createApp(config);
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    await bouncer?.stop();
+    throw error;
+  }
   const address = app.getHttpServer().address() as { port: number };
   const dataSource = app.get(DataSource);
   const sqlLogger = dataSource.logger as SqlLogger;
@@ -70,7 +90,10 @@ export async function startTestApp(
     },
     async close() {
       await app.close();
-      if (database.name === 'postgres' && database.schema) {
+      if (bouncer && database.pgbouncer) {
+        await bouncer.stop();
+        await dropDatabase(database.url, database.pgbouncer.database);
+      } else if (database.name === 'postgres' && database.schema) {
         const { Client } = await import('pg');
         const client = new Client({ connectionString: database.url });
         await client.connect();
@@ -90,9 +113,13 @@ export async function startTestApp(
  * Runs a suite once per test database (SQLite always, PostgreSQL when TEST_DATABASE_URL is
  * given), against a real HTTP server, each test starting from a clean database.
  */
-export function describeEachDatabase(title: string, suite: (context: () => TestApp) => void): void {
-  for (const database of testDatabases()) {
-    describe(`${title} [${database.name}]`, () => {
+export function describeEachDatabase(
+  title: string,
+  suite: (context: () => TestApp) => void,
+  options: TestDatabaseOptions = {},
+): void {
+  for (const database of testDatabases(options)) {
+    describe(`${title} [${databaseTag(database)}]`, () => {
       let testApp: TestApp | undefined;
       beforeAll(async () => {
         testApp = await startTestApp(database);

@@ -88,8 +88,14 @@ async function streamItems(
   stream.once('close', () => {
     void iterator.return?.(undefined);
   });
-  const file = new StreamableFile(stream, { type: framing.type });
-  // Part of the answer is already sent: cutting the connection is the only honest signal left.
+  return cutOnError(new StreamableFile(stream, { type: framing.type }));
+}
+
+/**
+ * A streamed answer that fails after its status line: part of it is already sent, so cutting the
+ * connection is the only honest signal left.
+ */
+export function cutOnError(file: StreamableFile): StreamableFile {
   file.setErrorHandler((error, response) => {
     if (response.destroy) {
       response.destroy(error);

@@ -7,7 +7,8 @@ import { nowIso } from '../../common/time';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { BatchWriter } from '../batch-writer.service';
 import { FlowClaimService } from '../flow-claim.service';
-import { OWNED_FLOW_IDS } from '../message-row';
+import { qualifiedTable } from '../../database/qualified-table';
+import { ownedFlowIds } from '../message-row';
 import { refuseRepeatedIds } from '../repeated-ids';
 import { CreateVertexBuildDto } from './dto/create-vertex-build.dto';
 import { VertexBuildAlreadyExistsError } from './errors/vertex-build-already-exists.error';
@@ -45,11 +46,12 @@ export class BuildsService {
    */
   async newestOfEachVertex(ownerId: string, flowId: string): Promise<string> {
     const columns = VERTEX_BUILD_COLUMNS.map((column) => `"b"."${column}"`).join(', ');
+    const builds = qualifiedTable(this.dataSource, 'vertex_build');
     // The newest timestamp of each vertex is one probe of ix_vertex_build_flow_vertex_timestamp.
     const [sql, parameters] = this.dataSource.driver.escapeQueryWithParameters(
-      `SELECT ${columns} FROM "vertex_build" "b" ` +
-        `WHERE "b"."flow_id" = :flowId AND "b"."flow_id" IN ${OWNED_FLOW_IDS} ` +
-        `AND "b"."timestamp" = (SELECT MAX("n"."timestamp") FROM "vertex_build" "n" ` +
+      `SELECT ${columns} FROM ${builds} "b" ` +
+        `WHERE "b"."flow_id" = :flowId AND "b"."flow_id" IN ${ownedFlowIds(this.dataSource)} ` +
+        `AND "b"."timestamp" = (SELECT MAX("n"."timestamp") FROM ${builds} "n" ` +
         `WHERE "n"."flow_id" = "b"."flow_id" AND "n"."id" = "b"."id") ` +
         `ORDER BY "b"."timestamp" ASC, "b"."id" ASC, "b"."build_id" ASC LIMIT ${MAX_BUILDS_PER_READ}`,
       { flowId, ownerId },
@@ -68,7 +70,7 @@ export class BuildsService {
         .delete()
         .from(VertexBuild)
         .where('flow_id = :flowId', { flowId })
-        .andWhere(`flow_id IN ${OWNED_FLOW_IDS}`, { ownerId })
+        .andWhere(`flow_id IN ${ownedFlowIds(manager)}`, { ownerId })
         .execute();
     });
   }

@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../../config/app-config.token';
 import { AppConfig } from '../../config/app.config';
 import { RetentionConfig } from '../../config/retention.config';
+import { qualifiedTable } from '../../database/qualified-table';
 import { Message } from '../message.entity';
 
 /** Rows per DELETE: short statements hold few row locks, so writers beside the sweep barely wait. */
@@ -67,7 +68,7 @@ export class MessageRetentionService implements OnApplicationBootstrap, OnModule
         .delete()
         .from(Message)
         .where(
-          `"id" IN (SELECT "old"."id" FROM "message" "old" WHERE "old"."timestamp" < :cutoff ` +
+          `"id" IN (SELECT "old"."id" FROM ${qualifiedTable(this.dataSource, 'message')} "old" WHERE "old"."timestamp" < :cutoff ` +
             `ORDER BY "old"."timestamp" LIMIT ${SWEEP_BATCH_ROWS})`,
           { cutoff },
         )

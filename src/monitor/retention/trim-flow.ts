@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { qualifiedTable } from '../../database/qualified-table';
 
 /** Which rows of a table to trim for one flow. Table and column names are constants, never input. */
 export interface FlowTrim {
@@ -18,10 +19,11 @@ export interface FlowTrim {
  */
 export async function trimFlow(manager: EntityManager, trim: FlowTrim): Promise<void> {
   const partition = trim.partitionBy ? `PARTITION BY "${trim.partitionBy}" ` : '';
+  const table = qualifiedTable(manager.connection, trim.table);
   const [sql, parameters] = manager.connection.driver.escapeQueryWithParameters(
-    `DELETE FROM "${trim.table}" WHERE "flow_id" = :flowId AND "${trim.idColumn}" IN (` +
+    `DELETE FROM ${table} WHERE "flow_id" = :flowId AND "${trim.idColumn}" IN (` +
       `SELECT "${trim.idColumn}" FROM (SELECT "${trim.idColumn}", ROW_NUMBER() OVER (${partition}` +
-      `ORDER BY "timestamp" DESC, "${trim.idColumn}" DESC) AS "rank" FROM "${trim.table}" ` +
+      `ORDER BY "timestamp" DESC, "${trim.idColumn}" DESC) AS "rank" FROM ${table} ` +
       `WHERE "flow_id" = :flowId) "ranked" WHERE "rank" > :keep)`,
     { flowId: trim.flowId, keep: trim.keep },
     {},

@@ -5,7 +5,7 @@ import { AuthenticatedUser } from '../../auth/authenticated-user';
 import { uuidV7 } from '../../common/ids/uuid-v7';
 import { nowIso } from '../../common/time';
 import { BatchWriter } from '../batch-writer.service';
-import { OWNED_FLOW_IDS } from '../message-row';
+import { ownedFlowIds } from '../message-row';
 import { refuseRepeatedIds } from '../repeated-ids';
 import { CreateTransactionDto } from './dto/create-transaction.dto';
 import { DEFAULT_TRANSACTION_PAGE_SIZE, TransactionsQueryDto } from './dto/transactions.query.dto';
@@ -46,7 +46,7 @@ export class TransactionsService {
       this.dataSource
         .createQueryBuilder(TransactionLog, 't')
         .where('t.flowId = :flowId', { flowId: query.flow_id })
-        .andWhere(`t.flowId IN ${OWNED_FLOW_IDS}`, { ownerId });
+        .andWhere(`t.flowId IN ${ownedFlowIds(this.dataSource)}`, { ownerId });
     const builder = owned().select('COUNT(*) OVER ()', 'total');
     for (const column of TRANSACTION_COLUMNS) {
       builder.addSelect(`t.${camel(column)}`, column);
