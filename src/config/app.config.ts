@@ -2,6 +2,7 @@ import { DatabaseTarget, parseDatabaseUrl } from './database-url';
 import { isApiKeyFormat } from '../auth/api-key-format';
 import { OperationsConfig, readOperationsConfig } from './operations.config';
 import { loadRetentionConfig, RetentionConfig } from './retention.config';
+import { HttpLimits, readBodyLimitBytes, readHttpLimits } from './http-limits.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,6 +19,8 @@ export interface AppConfig extends OperationsConfig {
   bodyLimitBytes: number;
   /** How much of the run logs and messages to keep (retention.config.ts). */
   retention: RetentionConfig;
+  /** The HTTP server's limits and timeouts. */
+  http: HttpLimits;
 }
 
 export class ConfigError extends Error {}
@@ -69,6 +72,9 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   const operations = readOperationsConfig(env, problems);
   const retention = loadRetentionConfig(env, problems);
+  // Hostile input and server limits (issue 8).
+  const bodyLimitBytes = readBodyLimitBytes(env, problems);
+  const http = readHttpLimits(env, problems);
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
@@ -79,7 +85,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseSchema,
     logLevel,
     superuserApiKey,
-    bodyLimitBytes: 10 * 1024 * 1024,
+    bodyLimitBytes,
+    http,
     ...operations,
     retention,
   };
