@@ -8,6 +8,7 @@ import { setupOpenApi } from '../openapi/openapi';
 import { setupObservability } from './observability';
 import { setupProxiesAndCors } from './proxies-and-cors';
 import { applyHttpLimits } from './http-limits';
+import { applySecurityHeaders } from './security-headers';
 
 /** Builds the configured HTTP application; main.ts and the e2e tests both start it from here. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -22,6 +23,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   // Express's automatic weak ETags would land on error answers too; the routes set their own.
   app.set('etag', false);
   applyHttpLimits(app.getHttpServer(), config.http);
+  applySecurityHeaders(app);
   app.use(malformedPathMiddleware());
   app.use(
     jsonBodyParser({ limitBytes: config.bodyLimitBytes, maxDepth: config.http.jsonMaxDepth }),

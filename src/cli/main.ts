@@ -5,6 +5,7 @@ import { UsersService } from '../auth/users.service';
 import { nestLogLevels } from '../bootstrap/log-levels';
 import { DomainError } from '../common/errors/domain.error';
 import { ConfigError, loadAppConfig } from '../config/app.config';
+import { printable } from '../common/validation/control-characters';
 import { CliModule } from './cli.module';
 import { USAGE, UsageError, runCommand } from './commands';
 
@@ -29,7 +30,8 @@ async function main(argv: string[]): Promise<number> {
     await runCommand(argv, {
       users: app.get(UsersService),
       apiKeys: app.get(ApiKeyService),
-      out: (line) => process.stdout.write(`${line}\n`),
+      // Names and usernames come from users: never printed with a control character raw.
+      out: (line) => process.stdout.write(`${printable(line)}\n`),
     });
     return 0;
   } finally {
@@ -41,14 +43,16 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${USAGE}`);
+      process.stderr.write(`${printable(error.message)}\n\n${USAGE}`);
       process.exit(2);
     }
     if (error instanceof DomainError || error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${printable(error.message)}\n`);
       process.exit(1);
     }
-    process.stderr.write(`The command failed: ${(error as Error).message ?? String(error)}\n`);
+    process.stderr.write(
+      `The command failed: ${printable((error as Error).message ?? String(error))}\n`,
+    );
     process.exit(1);
   },
 );
