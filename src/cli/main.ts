@@ -9,6 +9,11 @@ import { printable } from '../common/validation/control-characters';
 import { CliModule } from './cli.module';
 import { USAGE, UsageError, runCommand } from './commands';
 
+/** Text for the terminal: line by line, every unprintable character escaped. */
+function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}
+
 /**
  * The admin CLI: `npm run --silent cli -- <command>`, with the service's environment. Results go
  * to standard output (a new key alone on the last line); failures to standard error, exit non-zero.
@@ -43,15 +48,15 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) {
-      process.stderr.write(`${printable(error.message)}\n\n${USAGE}`);
+      process.stderr.write(`${printableLines(error.message)}\n\n${USAGE}`);
       process.exit(2);
     }
     if (error instanceof DomainError || error instanceof ConfigError) {
-      process.stderr.write(`${printable(error.message)}\n`);
+      process.stderr.write(`${printableLines(error.message)}\n`);
       process.exit(1);
     }
     process.stderr.write(
-      `The command failed: ${printable((error as Error).message ?? String(error))}\n`,
+      `The command failed: ${printableLines((error as Error).message ?? String(error))}\n`,
     );
     process.exit(1);
   },

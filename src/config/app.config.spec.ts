@@ -43,6 +43,12 @@ describe('loadAppConfig', () => {
         keepAliveTimeoutMs: 65_000,
         maxConnections: 1000,
       },
+      throttling: {
+        authFailuresPerMinute: 20,
+        rateLimitPerMinute: undefined,
+        redisUrl: undefined,
+        redisKeyPrefix: 'monitor:throttle:',
+      },
     });
   });
 
@@ -91,6 +97,36 @@ describe('loadAppConfig', () => {
       keepAliveTimeoutMs: 75_000,
       maxConnections: 10,
     });
+  });
+
+  it('reads the throttling settings, and refuses bad ones', () => {
+    expect(
+      loadAppConfig({
+        AUTH_FAILURES_PER_MINUTE: '5',
+        RATE_LIMIT_PER_MINUTE: '600',
+        REDIS_URL: 'redis://127.0.0.1:6379/2',
+        REDIS_KEY_PREFIX: 'svc:',
+      }).throttling,
+    ).toEqual({
+      authFailuresPerMinute: 5,
+      rateLimitPerMinute: 600,
+      redisUrl: 'redis://127.0.0.1:6379/2',
+      redisKeyPrefix: 'svc:',
+    });
+    expect(loadAppConfig({ RATE_LIMIT_PER_MINUTE: '0' }).throttling.rateLimitPerMinute).toBe(
+      undefined,
+    );
+    expect(
+      problemsOf({
+        AUTH_FAILURES_PER_MINUTE: 'many',
+        RATE_LIMIT_PER_MINUTE: '-3',
+        REDIS_URL: 'localhost:6379',
+      }),
+    ).toEqual([
+      'REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379.',
+      'AUTH_FAILURES_PER_MINUTE must be a whole number from 1 to 9007199254740991, got "many".',
+      'RATE_LIMIT_PER_MINUTE must be a whole number from 1 to 9007199254740991, got "-3".',
+    ]);
   });
 
   it('refuses bad HTTP limits, each with its reason', () => {

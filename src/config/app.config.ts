@@ -3,6 +3,7 @@ import { isApiKeyFormat } from '../auth/api-key-format';
 import { OperationsConfig, readOperationsConfig } from './operations.config';
 import { loadRetentionConfig, RetentionConfig } from './retention.config';
 import { HttpLimits, readBodyLimitBytes, readHttpLimits } from './http-limits.config';
+import { readThrottlingConfig, ThrottlingConfig } from './throttling.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -21,6 +22,8 @@ export interface AppConfig extends OperationsConfig {
   retention: RetentionConfig;
   /** The HTTP server's limits and timeouts. */
   http: HttpLimits;
+  /** Failed-authentication and per-key request limits. */
+  throttling: ThrottlingConfig;
 }
 
 export class ConfigError extends Error {}
@@ -75,6 +78,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // Hostile input and server limits (issue 8).
   const bodyLimitBytes = readBodyLimitBytes(env, problems);
   const http = readHttpLimits(env, problems);
+  const throttling = readThrottlingConfig(env, problems);
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
@@ -87,6 +91,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     superuserApiKey,
     bodyLimitBytes,
     http,
+    throttling,
     ...operations,
     retention,
   };

@@ -61,6 +61,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
       response.status(HttpStatus.METHOD_NOT_ALLOWED).json({ detail: 'Method Not Allowed' });
       return;
     }
+    if (exception instanceof DomainError) {
+      for (const [name, value] of Object.entries(exception.headers)) {
+        response.setHeader(name, value);
+      }
+    }
     response.status(status).json(body);
   }
 
