@@ -47,6 +47,16 @@ function converse(
   });
 }
 
+/** Writes `text` every 300 ms until the connection closes: a slow but never silent client. */
+function drip(socket: net.Socket, text: string): void {
+  const timer = setInterval(() => {
+    if (!socket.destroyed) {
+      socket.write(text);
+    }
+  }, 300);
+  socket.once('close', () => clearInterval(timer));
+}
+
 function head(lines: string[]): string {
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
@@ -132,12 +142,7 @@ describe('HTTP server limits [sqlite]', () => {
       port,
       (socket) => {
         socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\n');
-        const drip = setInterval(() => {
-          if (!socket.destroyed) {
-            socket.write('X-Slow: a\r\n');
-          }
-        }, 300);
-        socket.once('close', () => clearInterval(drip));
+        drip(socket, 'X-Slow: a\r\n');
       },
       10_000,
     );
@@ -159,12 +164,7 @@ describe('HTTP server limits [sqlite]', () => {
             `x-api-key: ${ADMIN_KEY}`,
           ]),
         );
-        const drip = setInterval(() => {
-          if (!socket.destroyed) {
-            socket.write(' ');
-          }
-        }, 300);
-        socket.once('close', () => clearInterval(drip));
+        drip(socket, ' ');
       },
       10_000,
     );
