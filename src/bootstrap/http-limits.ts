@@ -24,11 +24,16 @@ export function applyHttpLimits(server: Server, limits: HttpLimits): void {
   // Applied by Node to every new connection until its first request comes in.
   server.timeout = limits.idleTimeoutMs;
   server.on('request', (request: IncomingMessage) => {
-    if (request.complete) {
-      request.socket.setTimeout(0);
+    const { socket } = request;
+    // A request without a body is whole once its headers are in (its 'end' may never come, as
+    // nobody reads it): no idle timeout while it is answered.
+    const declared = Number(request.headers['content-length'] ?? 0);
+    const hasBody = request.headers['transfer-encoding'] !== undefined || declared > 0;
+    if (!hasBody || request.complete) {
+      socket.setTimeout(0);
       return;
     }
-    request.socket.setTimeout(limits.idleTimeoutMs);
-    request.once('end', () => request.socket.setTimeout(0));
+    socket.setTimeout(limits.idleTimeoutMs);
+    request.once('end', () => socket.setTimeout(0));
   });
 }
