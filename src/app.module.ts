@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module';
 import { SuperuserBootstrap } from './auth/superuser.bootstrap';
 import { ApiExceptionFilter } from './common/http/api-exception.filter';
 import { BodyParseErrorInterceptor } from './common/http/body-parse-error.interceptor';
+import { MalformedPathInterceptor } from './common/http/malformed-path.interceptor';
 import { RequestValidationPipe } from './common/validation/request-validation.pipe';
 import { AppConfig } from './config/app.config';
 import { AppConfigModule } from './config/config.module';
@@ -32,6 +33,7 @@ export class AppModule {
         SuperuserBootstrap,
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_PIPE, useClass: RequestValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: MalformedPathInterceptor },
         { provide: APP_INTERCEPTOR, useClass: BodyParseErrorInterceptor },
       ],
     };

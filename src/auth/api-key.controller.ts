@@ -31,7 +31,9 @@ export class ApiKeyController {
   @Get()
   @ApiOperation({
     summary: 'List your API keys',
-    description: "Lists the caller's keys. Secrets are never shown again, only a preview of each.",
+    description:
+      "Lists the caller's keys. Secrets are never shown again, only a preview of each; " +
+      '`last_used_at` is kept to within a minute.',
   })
   @ApiOkResponse({ type: ApiKeyListDto, description: "The caller's keys." })
   @ApiErrors({})
@@ -44,12 +46,18 @@ export class ApiKeyController {
   @ApiOperation({
     summary: 'Create an API key',
     description:
-      'Makes a new key for the caller. The answer is the only time the key is shown: store it.',
+      'Makes a new key for the caller. The answer is the only time the key is shown: store it. ' +
+      'With `expires_at` the key stops working at that time (403, like a revoked key); a key made ' +
+      'with an expiring key expires no later than it.',
   })
   @ApiBody({
     type: CreateApiKeyDto,
     examples: {
       named: { summary: 'A named key', value: { name: 'ci-pipeline' } },
+      expiring: {
+        summary: 'A key that stops working at a given time',
+        value: { name: 'contractor', expires_at: '2099-01-01T00:00:00Z' },
+      },
       unnamed: { summary: 'No name (it is called "api key")', value: {} },
     },
   })
@@ -61,7 +69,7 @@ export class ApiKeyController {
     validation: issueExample('Name too long', {
       type: 'string_too_long',
       loc: ['body', 'name'],
-      msg: 'String should have at most 255 characters',
+      msg: 'String should have at most 100 characters',
       input: '…',
     }),
   })
@@ -69,7 +77,7 @@ export class ApiKeyController {
     @CurrentUser() user: AuthenticatedUser,
     @Body() body: CreateApiKeyDto,
   ): Promise<CreatedApiKeyDto> {
-    const issued = await this.apiKeys.issue(user.id, body.name ?? 'api key');
+    const issued = await this.apiKeys.issueFor(user, body.name ?? 'api key', body.expires_at);
     return toCreatedApiKeyDto(issued.record, issued.plainKey);
   }
 

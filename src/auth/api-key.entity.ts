@@ -21,4 +21,12 @@ export class ApiKey {
 
   @Column({ name: 'created_at', type: 'varchar', length: 24 })
   createdAt!: string;
+
+  /** When the key stops working; null: never. */
+  @Column({ name: 'expires_at', type: 'varchar', length: 24, nullable: true })
+  expiresAt!: string | null;
+
+  /** When the key last authenticated a request, to the minute (see ApiKeyService). */
+  @Column({ name: 'last_used_at', type: 'varchar', length: 24, nullable: true })
+  lastUsedAt!: string | null;
 }

@@ -5,6 +5,7 @@ import { AuthenticatedRequest } from './current-user.decorator';
 import { InvalidApiKeyError } from './errors/invalid-api-key.error';
 import { MissingApiKeyError } from './errors/missing-api-key.error';
 import { IS_PUBLIC } from './public.decorator';
+import { RequestThrottle } from './request-throttle.service';
 
 export const API_KEY_HEADER = 'x-api-key';
 
@@ -25,13 +26,15 @@ export function extractApiKey(request: AuthenticatedRequest): string | undefined
 
 /**
  * Authenticates every route not marked @Public. Guards run before pipes, so a request without
- * a valid key is refused (403) before its parameters are looked at.
+ * a valid key is refused (403) before its parameters are looked at. A client address with too
+ * many failed authentications, or a key past its request rate, is refused with 429.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyService,
+    private readonly throttle: RequestThrottle,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -47,10 +50,15 @@ export class ApiKeyGuard implements CanActivate {
     if (key === undefined) {
       throw new MissingApiKeyError();
     }
+    // Express's idea of the client, which believes X-Forwarded-For only from TRUSTED_PROXIES.
+    const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    this.throttle.refuseIfBlocked(address);
     const user = await this.apiKeys.authenticate(key);
     if (!user) {
+      await this.throttle.recordFailure(address);
       throw new InvalidApiKeyError();
     }
+    await this.throttle.countRequest(user.apiKeyId);
     request.user = user;
     return true;
   }

@@ -5,4 +5,6 @@ export interface AuthenticatedUser {
   isSuperuser: boolean;
   /** The key this request came with. */
   apiKeyId: string;
+  /** When that key expires; null: never. */
+  apiKeyExpiresAt: string | null;
 }

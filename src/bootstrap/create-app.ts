@@ -2,10 +2,13 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../app.module';
 import { jsonBodyParser } from '../common/http/json-body.middleware';
+import { malformedPathMiddleware } from '../common/http/malformed-path.middleware';
 import { AppConfig } from '../config/app.config';
 import { setupOpenApi } from '../openapi/openapi';
 import { setupObservability } from './observability';
 import { setupProxiesAndCors } from './proxies-and-cors';
+import { applyHttpLimits } from './http-limits';
+import { applySecurityHeaders } from './security-headers';
 
 /** Builds the configured HTTP application; main.ts and the e2e tests both start it from here. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -19,7 +22,12 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.disable('x-powered-by');
   // Express's automatic weak ETags would land on error answers too; the routes set their own.
   app.set('etag', false);
-  app.use(jsonBodyParser(config.bodyLimitBytes));
+  applyHttpLimits(app.getHttpServer(), config.http);
+  applySecurityHeaders(app);
+  app.use(malformedPathMiddleware());
+  app.use(
+    jsonBodyParser({ limitBytes: config.bodyLimitBytes, maxDepth: config.http.jsonMaxDepth }),
+  );
   setupOpenApi(app);
   return app;
 }

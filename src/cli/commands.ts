@@ -1,6 +1,11 @@
 import { ApiKeyService } from '../auth/api-key.service';
 import { UsersService } from '../auth/users.service';
-import { hasControlCharacter } from '../common/validation/control-characters';
+import { MAX_KEY_NAME_LENGTH } from '../auth/dto/create-api-key.dto';
+import {
+  hasControlCharacter,
+  hasUnprintableCharacter,
+} from '../common/validation/control-characters';
+import { codePointLength, normalizeTimestamp } from '../common/validation/fields';
 
 /** What a command may use, and where it writes. */
 export interface CliContext {
@@ -19,8 +24,10 @@ export const USAGE = `Usage: npm run --silent cli -- <command>
 Commands:
   user create <username> [--superuser]   create a user; prints its first API key on the last line
   user deactivate <username>             deactivate a user: every key of theirs stops working
-  key create <username> [--name <name>]  make an API key; prints it on the last line
-  key list <username>                    list a user's keys (never the secrets)
+  key create <username> [--name <name>] [--expires-at <RFC 3339 time>]
+                                         make an API key; prints it on the last line
+  key list <username>                    list a user's keys (never the secrets), with their
+                                         expiry and last use
   key revoke <key-id>                    revoke a key; it stops working at once
   import-langflow --from <source>        bring a Langflow database over (a SQLite file or a
                                          postgres:// URL): users (each new one gets a key,
@@ -73,6 +80,20 @@ function username(positional: string[]): string {
   return name;
 }
 
+/** An --expires-at value: an RFC 3339 time in the future, kept in the stored form. */
+function expiry(value: string | boolean | undefined): string | undefined {
+  if (typeof value !== 'string') {
+    return undefined;
+  }
+  const normalized = normalizeTimestamp(value);
+  if (normalized === null || Date.parse(normalized) <= Date.now()) {
+    throw new UsageError(
+      '--expires-at takes a time in the future, in RFC 3339 (e.g. 2027-01-01T00:00:00Z).',
+    );
+  }
+  return normalized;
+}
+
 /** Runs one command. Throws UsageError for bad arguments and DomainError for refusals. */
 export async function runCommand(argv: string[], context: CliContext): Promise<void> {
   if (argv[0] === 'import-langflow') {
@@ -108,14 +129,23 @@ export async function runCommand(argv: string[], context: CliContext): Promise<v
       return;
     }
     case 'key create': {
-      const { positional, options } = parse(rest, { name: 'string' });
-      const user = await context.users.findByUsername(username(positional));
+      const { positional, options } = parse(rest, { name: 'string', 'expires-at': 'string' });
+      const owner = username(positional);
       const keyName = typeof options.name === 'string' ? options.name : 'cli';
-      if (keyName.length === 0 || keyName.length > 255) {
-        throw new UsageError('A key name has 1 to 255 characters.');
+      if (
+        keyName.length === 0 ||
+        codePointLength(keyName) > MAX_KEY_NAME_LENGTH ||
+        hasUnprintableCharacter(keyName)
+      ) {
+        throw new UsageError(
+          `A key name has 1 to ${MAX_KEY_NAME_LENGTH} printable characters (no control characters).`,
+        );
       }
-      const issued = await context.apiKeys.issue(user.id, keyName);
-      context.out(`Created key ${issued.record.id} "${keyName}" for ${user.username}.`);
+      const expiresAt = expiry(options['expires-at']);
+      const user = await context.users.findByUsername(owner);
+      const issued = await context.apiKeys.issue(user.id, keyName, { expiresAt });
+      const until = expiresAt ? `, expiring ${expiresAt}` : '';
+      context.out(`Created key ${issued.record.id} "${keyName}" for ${user.username}${until}.`);
       context.out(`API key (shown only now, store it safely):`);
       context.out(issued.plainKey);
       return;
@@ -128,7 +158,11 @@ export async function runCommand(argv: string[], context: CliContext): Promise<v
         context.out(`${user.username} has no API keys.`);
       }
       for (const key of keys) {
-        context.out(`${key.id}  ${key.keyPreview}  ${key.createdAt}  ${key.name}`);
+        const expires = key.expiresAt ? `expires ${key.expiresAt}` : 'never expires';
+        const used = key.lastUsedAt ? `last used ${key.lastUsedAt}` : 'never used';
+        context.out(
+          `${key.id}  ${key.keyPreview}  ${key.createdAt}  ${expires}  ${used}  ${key.name}`,
+        );
       }
       return;
     }

@@ -5,10 +5,16 @@ import { UsersService } from '../auth/users.service';
 import { nestLogLevels } from '../bootstrap/log-levels';
 import { DomainError } from '../common/errors/domain.error';
 import { ConfigError, loadAppConfig } from '../config/app.config';
+import { printable } from '../common/validation/control-characters';
 import { CliModule } from './cli.module';
 import { importLangflow } from './langflow-import/import-langflow.command';
 import { LangflowImporter } from './langflow-import/langflow-importer.service';
 import { USAGE, UsageError, runCommand } from './commands';
+
+/** Text for the terminal: line by line, every unprintable character escaped. */
+function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}
 
 /**
  * The admin CLI: `npm run --silent cli -- <command>`, with the service's environment. Results go
@@ -31,7 +37,8 @@ async function main(argv: string[]): Promise<number> {
     await runCommand(argv, {
       users: app.get(UsersService),
       apiKeys: app.get(ApiKeyService),
-      out: (line) => process.stdout.write(`${line}\n`),
+      // Names and usernames come from users: never printed with a control character raw.
+      out: (line) => process.stdout.write(`${printable(line)}\n`),
       importLangflow: (from) => importLangflow(app.get(LangflowImporter), from),
     });
     return 0;
@@ -44,14 +51,16 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${USAGE}`);
+      process.stderr.write(`${printableLines(error.message)}\n\n${USAGE}`);
       process.exit(2);
     }
     if (error instanceof DomainError || error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${printableLines(error.message)}\n`);
       process.exit(1);
     }
-    process.stderr.write(`The command failed: ${(error as Error).message ?? String(error)}\n`);
+    process.stderr.write(
+      `The command failed: ${printableLines((error as Error).message ?? String(error))}\n`,
+    );
     process.exit(1);
   },
 );

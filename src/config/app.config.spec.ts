@@ -39,6 +39,20 @@ describe('loadAppConfig', () => {
         migrationsRun: true,
         spoolDirectory: expect.any(String),
       },
+      http: {
+        jsonMaxDepth: 64,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        idleTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 65_000,
+        maxConnections: 1000,
+      },
+      throttling: {
+        authFailuresPerMinute: 20,
+        rateLimitPerMinute: undefined,
+        redisUrl: undefined,
+        redisKeyPrefix: 'monitor:throttle:',
+      },
     });
   });
 
@@ -66,6 +80,77 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ MESSAGE_RETENTION_DAYS: value })).toThrow(
       'MESSAGE_RETENTION_DAYS must be a whole number',
     );
+  });
+
+  it('reads the HTTP limits, seconds with fractions', () => {
+    const config = loadAppConfig({
+      BODY_LIMIT_BYTES: '1024',
+      JSON_MAX_DEPTH: '8',
+      HEADERS_TIMEOUT: '0.5',
+      REQUEST_TIMEOUT: '2',
+      IDLE_TIMEOUT: '1.25',
+      KEEP_ALIVE_TIMEOUT: '75',
+      MAX_CONNECTIONS: '10',
+    });
+    expect(config.bodyLimitBytes).toBe(1024);
+    expect(config.http).toEqual({
+      jsonMaxDepth: 8,
+      headersTimeoutMs: 500,
+      requestTimeoutMs: 2000,
+      idleTimeoutMs: 1250,
+      keepAliveTimeoutMs: 75_000,
+      maxConnections: 10,
+    });
+  });
+
+  it('reads the throttling settings, and refuses bad ones', () => {
+    expect(
+      loadAppConfig({
+        AUTH_FAILURES_PER_MINUTE: '5',
+        RATE_LIMIT_PER_MINUTE: '600',
+        REDIS_URL: 'redis://127.0.0.1:6379/2',
+        REDIS_KEY_PREFIX: 'svc:',
+      }).throttling,
+    ).toEqual({
+      authFailuresPerMinute: 5,
+      rateLimitPerMinute: 600,
+      redisUrl: 'redis://127.0.0.1:6379/2',
+      redisKeyPrefix: 'svc:',
+    });
+    expect(loadAppConfig({ RATE_LIMIT_PER_MINUTE: '0' }).throttling.rateLimitPerMinute).toBe(
+      undefined,
+    );
+    expect(
+      problemsOf({
+        AUTH_FAILURES_PER_MINUTE: 'many',
+        RATE_LIMIT_PER_MINUTE: '-3',
+        REDIS_URL: 'localhost:6379',
+      }),
+    ).toEqual([
+      'REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379.',
+      'AUTH_FAILURES_PER_MINUTE must be a whole number from 1 to 9007199254740991, got "many".',
+      'RATE_LIMIT_PER_MINUTE must be a whole number from 1 to 9007199254740991, got "-3".',
+    ]);
+  });
+
+  it('refuses bad HTTP limits, each with its reason', () => {
+    const problems = problemsOf({
+      BODY_LIMIT_BYTES: '10MB',
+      JSON_MAX_DEPTH: '0',
+      HEADERS_TIMEOUT: '-1',
+      IDLE_TIMEOUT: 'soon',
+      MAX_CONNECTIONS: '1.5',
+    });
+    expect(problems).toEqual([
+      'BODY_LIMIT_BYTES must be a whole number from 1 to 1073741824, got "10MB".',
+      'JSON_MAX_DEPTH must be a whole number from 1 to 1000, got "0".',
+      'HEADERS_TIMEOUT must be a number of seconds above 0 and at most 86400, got "-1".',
+      'IDLE_TIMEOUT must be a number of seconds above 0 and at most 86400, got "soon".',
+      'MAX_CONNECTIONS must be a whole number from 1 to 9007199254740991, got "1.5".',
+    ]);
+    expect(problemsOf({ HEADERS_TIMEOUT: '40', REQUEST_TIMEOUT: '30' })).toEqual([
+      'HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT.',
+    ]);
   });
 
   it('reads every setting', () => {

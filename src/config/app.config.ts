@@ -3,6 +3,8 @@ import { isApiKeyFormat } from '../auth/api-key-format';
 import { OperationsConfig, readOperationsConfig } from './operations.config';
 import { loadRetentionConfig, RetentionConfig } from './retention.config';
 import { loadScaleConfig, ScaleConfig } from './scale.config';
+import { HttpLimits, readBodyLimitBytes, readHttpLimits } from './http-limits.config';
+import { readThrottlingConfig, ThrottlingConfig } from './throttling.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -21,6 +23,10 @@ export interface AppConfig extends OperationsConfig {
   retention: RetentionConfig;
   /** Running under load, behind a pooler and through faults. */
   scale: ScaleConfig;
+  /** The HTTP server's limits and timeouts. */
+  http: HttpLimits;
+  /** Failed-authentication and per-key request limits. */
+  throttling: ThrottlingConfig;
 }
 
 export class ConfigError extends Error {}
@@ -73,6 +79,10 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const operations = readOperationsConfig(env, problems);
   const retention = loadRetentionConfig(env, problems);
   const scale = loadScaleConfig(env, problems);
+  // Hostile input and server limits (issue 8).
+  const bodyLimitBytes = readBodyLimitBytes(env, problems);
+  const http = readHttpLimits(env, problems);
+  const throttling = readThrottlingConfig(env, problems);
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
@@ -83,7 +93,9 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseSchema,
     logLevel,
     superuserApiKey,
-    bodyLimitBytes: 10 * 1024 * 1024,
+    bodyLimitBytes,
+    http,
+    throttling,
     ...operations,
     retention,
     scale,

@@ -5,6 +5,8 @@ import { DatabaseTarget } from '../config/database-url';
 import { ENTITIES } from './entities';
 import { InitialSchema1764000000000 as PostgresInitialSchema } from './migrations/postgres/1764000000000-InitialSchema';
 import { InitialSchema1764000000000 as SqliteInitialSchema } from './migrations/sqlite/1764000000000-InitialSchema';
+import { ApiKeyExpiryAndLastUse1766000000001 as PostgresApiKeyExpiryAndLastUse } from './migrations/postgres/1766000000001-ApiKeyExpiryAndLastUse';
+import { ApiKeyExpiryAndLastUse1766000000001 as SqliteApiKeyExpiryAndLastUse } from './migrations/sqlite/1766000000001-ApiKeyExpiryAndLastUse';
 import { MessageContextId1768000000001 as PostgresMessageContextId } from './migrations/postgres/1768000000001-MessageContextId';
 import { MessageContextId1768000000001 as SqliteMessageContextId } from './migrations/sqlite/1768000000001-MessageContextId';
 import { VertexBuilds1768000000002 as PostgresVertexBuilds } from './migrations/postgres/1768000000002-VertexBuilds';
@@ -16,6 +18,7 @@ import { MessageTimestampIndex1768000000004 as SqliteMessageTimestampIndex } fro
 
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
+  SqliteApiKeyExpiryAndLastUse,
   SqliteMessageContextId,
   SqliteVertexBuilds,
   SqliteTransactions,
@@ -23,6 +26,7 @@ export const SQLITE_MIGRATIONS = [
 ];
 export const POSTGRES_MIGRATIONS = [
   PostgresInitialSchema,
+  PostgresApiKeyExpiryAndLastUse,
   PostgresMessageContextId,
   PostgresVertexBuilds,
   PostgresTransactions,

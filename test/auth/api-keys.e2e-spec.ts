@@ -44,7 +44,14 @@ describeEachDatabase('API keys over HTTP', (ctx) => {
         await storedKeyIds(alice.id),
       );
       for (const listed of response.body.api_keys) {
-        expect(Object.keys(listed)).toEqual(['id', 'name', 'api_key', 'created_at']);
+        expect(Object.keys(listed)).toEqual([
+          'id',
+          'name',
+          'api_key',
+          'created_at',
+          'expires_at',
+          'last_used_at',
+        ]);
         expect(listed.created_at).toMatch(RFC3339_MS_UTC);
         expect(listed.api_key).not.toMatch(KEY_FORMAT);
       }
@@ -87,12 +94,19 @@ describeEachDatabase('API keys over HTTP', (ctx) => {
       });
 
       expect(response.status).toBe(201);
-      expect(Object.keys(response.body)).toEqual(['id', 'name', 'api_key', 'created_at']);
+      expect(Object.keys(response.body)).toEqual([
+        'id',
+        'name',
+        'api_key',
+        'created_at',
+        'expires_at',
+      ]);
       expect(response.body).toEqual({
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         name: 'ci-pipeline',
         api_key: expect.stringMatching(KEY_FORMAT),
         created_at: expect.stringMatching(RFC3339_MS_UTC),
+        expires_at: null,
       });
       expect(response.body.api_key).not.toBe(alice.key);
       expect(await works(response.body.api_key)).toBe(true);
@@ -103,7 +117,11 @@ describeEachDatabase('API keys over HTTP', (ctx) => {
       const listed = await ctx().api.get(KEYS, { key: response.body.api_key });
       expect(listed.body.user_id).toBe(alice.id);
       const entry = listed.body.api_keys.find((k: any) => k.id === response.body.id);
-      expect(entry).toEqual({ ...response.body, api_key: expect.any(String) });
+      expect(entry).toEqual({
+        ...response.body,
+        api_key: expect.any(String),
+        last_used_at: expect.stringMatching(RFC3339_MS_UTC),
+      });
       expect(listed.text).not.toContain(response.body.api_key.slice(3));
     });
 
@@ -157,15 +175,29 @@ describeEachDatabase('API keys over HTTP', (ctx) => {
         },
       ],
       [
-        'a name over 255 characters',
-        { name: 'n'.repeat(256) },
+        'a name over 100 characters',
+        { name: 'n'.repeat(101) },
         {
           type: 'string_too_long',
           loc: ['body', 'name'],
-          msg: 'String should have at most 255 characters',
-          input: 'n'.repeat(256),
+          msg: 'String should have at most 100 characters',
+          input: 'n'.repeat(101),
         },
       ],
+      ...['\u001b[2J', 'a\nb', '\u009b31m', 'x\u202etxt', '\u007f', 'a\u0000'].map(
+        (name): [string, object, object] => [
+          `a name with ${JSON.stringify(name)}`,
+          { name },
+          {
+            type: 'value_error',
+            loc: ['body', 'name'],
+            msg: name.includes('\u0000')
+              ? 'Value error, must not contain the NUL character (U+0000)'
+              : 'Value error, must hold printable characters only (no control characters)',
+            input: name,
+          },
+        ],
+      ),
     ])('answers 422 to %s and makes no key', async (_case, body, issue) => {
       const alice = await createUser(ctx());
       const before = await storedKeyIds(alice.id);

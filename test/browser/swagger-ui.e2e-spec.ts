@@ -122,6 +122,13 @@ describeInBrowser('Swagger UI in Chromium', () => {
     const stored = await ingestSession(testApp, ADMIN_KEY, { sessionId: OLD_SESSION, count: 3 });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
+    // The service's Content-Security-Policy must not block anything the page needs.
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) {
+        violations.push(message.text());
+      }
+    });
     let status: string;
     let body: string;
     let requestUrl: string;
@@ -159,6 +166,7 @@ describeInBrowser('Swagger UI in Chromium', () => {
       await page.close();
     }
 
+    expect(violations).toEqual([]);
     expect(status).toBe('200');
     expect(requestUrl).toBe(
       `${testApp.api.baseUrl}/api/v1/monitor/messages/session/browser%20chat%2F42` +

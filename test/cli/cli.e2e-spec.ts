@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApiKey } from '../../src/auth/api-key.entity';
+import { hasUnprintableCharacter } from '../../src/common/validation/control-characters';
 import { User } from '../../src/auth/user.entity';
 import { createUser } from '../factories/users';
 import { databaseEnv, lastLine, runCli } from '../support/cli-runner';
@@ -104,6 +105,59 @@ describeEachDatabase('admin CLI', (ctx) => {
       expect(result.stderr.trim()).toBe('User not found: nobody-by-that-name');
       expect(result.stdout).toBe('');
       expect(await ctx().dataSource.getRepository(ApiKey).count()).toBe(1);
+    });
+  });
+
+  describe('key names, expiry and last use', () => {
+    it('never prints a control character of a stored name raw', async () => {
+      const alice = await createUser(ctx());
+      // A name stored before names were checked, or written to the database by hand.
+      const hostile = 'evil\u001b[2J\u001b]0;owned\u0007\u009b31m\u202etxt';
+      await ctx().dataSource.getRepository(ApiKey).update({ userId: alice.id }, { name: hostile });
+
+      const result = await cli('key', 'list', alice.username);
+
+      expect(result.code).toBe(0);
+      // Nothing unprintable but the line breaks.
+      expect(hasUnprintableCharacter(result.stdout.replace(/\n/g, ''))).toBe(false);
+      expect(result.stdout).toContain(
+        'evil\\u{001B}[2J\\u{001B}]0;owned\\u{0007}\\u{009B}31m\\u{202E}txt',
+      );
+    });
+
+    it('refuses a key name with a control character or over 100 characters, making no key', async () => {
+      const alice = await createUser(ctx());
+      for (const name of ['bad\u001b[2Jname']) {
+        const result = await cli('key', 'create', alice.username, '--name', name);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(/^A key name has 1 to 100 printable characters/);
+        expect(result.stderr).not.toContain('\u001b');
+      }
+      expect(await keysOf(alice.id)).toHaveLength(1);
+    });
+
+    it('makes a key that expires, and lists expiry and last use', async () => {
+      const alice = await createUser(ctx());
+      const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+      const created = await cli('key', 'create', alice.username, '--expires-at', expiresAt);
+      expect(created.code).toBe(0);
+      const plainKey = lastLine(created.stdout);
+      expect(await works(plainKey)).toBe(true);
+
+      const listed = await cli('key', 'list', alice.username);
+      const line = listed.stdout.split('\n').find((text) => text.includes(expiresAt));
+      expect(line).toMatch(/expires \S+ {2}last used \d{4}-\d{2}-\d{2}T\S+Z {2}cli$/);
+      expect(listed.stdout).toMatch(/never expires {2}never used {2}default$/m);
+
+      const past = await cli(
+        'key',
+        'create',
+        alice.username,
+        '--expires-at',
+        '2020-01-01T00:00:00Z',
+      );
+      expect(past.code).toBe(2);
+      expect(past.stderr).toMatch(/^--expires-at takes a time in the future/);
     });
   });
 

@@ -14,4 +14,16 @@ export class ApiKeyDto {
 
   /** @example "2026-11-24T13:09:00.123Z" */
   created_at!: string;
+
+  /**
+   * When the key stops working; null: never.
+   * @example "2027-01-01T00:00:00.000Z"
+   */
+  expires_at!: string | null;
+
+  /**
+   * When the key last authenticated a request, to within a minute; null: never used.
+   * @example "2026-11-25T08:00:12.345Z"
+   */
+  last_used_at!: string | null;
 }

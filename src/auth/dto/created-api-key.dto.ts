@@ -14,4 +14,10 @@ export class CreatedApiKeyDto {
 
   /** @example "2026-11-24T13:09:00.123Z" */
   created_at!: string;
+
+  /**
+   * When the key stops working; null: never.
+   * @example "2027-01-01T00:00:00.000Z"
+   */
+  expires_at!: string | null;
 }

@@ -4,6 +4,8 @@
  */
 export abstract class DomainError extends Error {
   abstract readonly status: number;
+  /** Headers the answer carries besides its body (e.g. Retry-After). */
+  readonly headers: Readonly<Record<string, string>> = {};
 
   constructor(readonly detail: string) {
     super(detail);

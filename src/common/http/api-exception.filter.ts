@@ -10,7 +10,8 @@ import {
 import { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '../../database/database-errors';
 import { DomainError } from '../errors/domain.error';
-import { RequestValidationError } from '../validation/request-validation.error';
+import { boundedEcho, boundedText } from '../validation/bounded-echo';
+import { RequestValidationError, ValidationIssue } from '../validation/request-validation.error';
 import { allowedMethods } from './allowed-methods';
 
 /** Details for Nest's own HTTP errors, worded as FastAPI words them. */
@@ -23,7 +24,8 @@ const HTTP_DETAILS: Partial<Record<number, string>> = {
 /**
  * The one place where errors become HTTP answers: `{"detail": ...}` always; validation issues as
  * FastAPI's list; 503 while the database is unreachable; 500 for anything else, with the details
- * kept in the log and never in the answer.
+ * kept in the log and never in the answer. It cannot fail itself: whatever goes wrong while
+ * answering ends in the plain 500 (or a cut connection once the answer has started).
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
@@ -31,6 +33,21 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    try {
+      this.answer(exception, host, response);
+    } catch (failure) {
+      this.logger.error(`could not answer an error: ${String(failure)}`);
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      response.statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
+      response.setHeader('Content-Type', 'application/json; charset=utf-8');
+      response.end('{"detail":"Internal server error"}');
+    }
+  }
+
+  private answer(exception: unknown, host: ArgumentsHost, response: Response): void {
     const { status, body } = this.describe(exception);
     if (response.headersSent) {
       // A streamed answer failed half-way: the only honest signal left is a cut connection.
@@ -43,6 +60,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
       response.setHeader('Allow', allowed.join(', '));
       response.status(HttpStatus.METHOD_NOT_ALLOWED).json({ detail: 'Method Not Allowed' });
       return;
+    }
+    if (exception instanceof DomainError) {
+      for (const [name, value] of Object.entries(exception.headers)) {
+        response.setHeader(name, value);
+      }
     }
     response.status(status).json(body);
   }
@@ -57,7 +79,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   private describe(exception: unknown): { status: number; body: object } {
     if (exception instanceof RequestValidationError) {
-      return { status: HttpStatus.UNPROCESSABLE_ENTITY, body: { detail: exception.issues } };
+      return {
+        status: HttpStatus.UNPROCESSABLE_ENTITY,
+        body: { detail: exception.issues.map(boundedIssue) },
+      };
     }
     if (exception instanceof DomainError) {
       return { status: exception.status, body: { detail: exception.detail } };
@@ -68,7 +93,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const detail =
         typeof answer === 'object' && answer !== null && 'detail' in answer
           ? answer.detail
-          : (HTTP_DETAILS[status] ?? exception.message);
+          : (HTTP_DETAILS[status] ?? boundedText(exception.message));
       return { status, body: { detail } };
     }
     if (isDatabaseUnavailable(exception)) {
@@ -80,4 +105,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
     );
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { detail: 'Internal server error' } };
   }
+}
+
+/** An issue as answered: its echo of the input, and any key of the input in `loc`, bounded. */
+function boundedIssue(issue: ValidationIssue): ValidationIssue {
+  return {
+    type: issue.type,
+    loc: issue.loc.map((part) => (typeof part === 'string' ? boundedText(part) : part)),
+    msg: boundedText(issue.msg, 1024),
+    input: boundedEcho(issue.input),
+  };
 }

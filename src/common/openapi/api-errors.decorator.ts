@@ -14,9 +14,15 @@ const AUTH_EXAMPLES: Examples = {
   ...detail('Unknown or revoked key', 'Invalid or missing API key'),
 };
 
+const THROTTLE_EXAMPLES: Examples = {
+  ...detail('Failed authentications', 'Too many failed authentications: try again in 42 seconds'),
+  ...detail('Rate limit', 'Rate limit exceeded: try again in 17 seconds'),
+};
+
 /**
- * Documents a route's error answers. 403 (authentication), 500 and 503 apply to every protected
- * route and are always listed; the others are given per route as examples of their bodies.
+ * Documents a route's error answers. 403 (authentication), 429 (throttling), 500 and 503 apply to
+ * every protected route and are always listed; the others are given per route as examples of
+ * their bodies.
  */
 export function ApiErrors(options: {
   notFound?: string;
@@ -30,6 +36,20 @@ export function ApiErrors(options: {
       description: 'No API key, or an unknown, revoked or inactive one.',
       type: ErrorDto,
       examples: AUTH_EXAMPLES,
+    }),
+    ApiResponse({
+      status: 429,
+      description:
+        'Too many failed authentications from this address (AUTH_FAILURES_PER_MINUTE), or too ' +
+        'many requests with this key (RATE_LIMIT_PER_MINUTE, when set). Retry after the time given.',
+      type: ErrorDto,
+      examples: THROTTLE_EXAMPLES,
+      headers: {
+        'Retry-After': {
+          description: 'Seconds to wait before trying again.',
+          schema: { type: 'integer', example: 42 },
+        },
+      },
     }),
     ApiResponse({
       status: 500,

@@ -1,4 +1,4 @@
-import { hasControlCharacter } from './control-characters';
+import { hasControlCharacter, hasUnprintableCharacter, printable } from './control-characters';
 
 describe('hasControlCharacter', () => {
   it.each(
@@ -26,5 +26,37 @@ describe('hasControlCharacter', () => {
     ['U+2028 (line separator)', '\u2028'],
   ])('allows %s', (_label, text) => {
     expect(hasControlCharacter(text)).toBe(false);
+  });
+});
+
+describe('hasUnprintableCharacter', () => {
+  it.each([
+    ['ESC', 'a\u001b[2Jb'],
+    ['DEL', 'a\u007f'],
+    ['a C1 control (CSI)', '\u009b31m'],
+    ['a lone surrogate', 'a\ud800'],
+    ['a line separator', 'a\u2028b'],
+    ['a right-to-left override', 'abc\u202etxt.exe'],
+    ['a newline', 'a\nb'],
+  ])('finds %s', (_label, text) => {
+    expect(hasUnprintableCharacter(text)).toBe(true);
+  });
+
+  it.each([
+    ['plain', 'ci-pipeline'],
+    ['spaces and accents', 'clé de déploiement'],
+    ['emoji', 'bot 🚀'],
+    ['CJK', '鍵'],
+  ])('allows %s', (_label, text) => {
+    expect(hasUnprintableCharacter(text)).toBe(false);
+  });
+});
+
+describe('printable', () => {
+  it('escapes what a terminal would obey, and backslashes so that escapes are unambiguous', () => {
+    expect(printable('a\u001b[2Jb')).toBe('a\\u{001B}[2Jb');
+    expect(printable('\u009b31m\u202e')).toBe('\\u{009B}31m\\u{202E}');
+    expect(printable('a\\u{001B}')).toBe('a\\\\u{001B}');
+    expect(printable('bot 🚀 ok')).toBe('bot 🚀 ok');
   });
 });

@@ -16,7 +16,7 @@ import {
   ValidationOptions,
   registerDecorator,
 } from 'class-validator';
-import { hasControlCharacter } from './control-characters';
+import { hasControlCharacter, hasUnprintableCharacter } from './control-characters';
 
 /*
  * Field decorators that carry pydantic's messages, so that 422 answers read like Langflow's.
@@ -131,6 +131,23 @@ function NoControlCharacters(validationOptions?: ValidationOptions): Decorator {
     });
 }
 
+/** A name meant to be printed (e.g. on an administrator's terminal): see hasUnprintableCharacter. */
+export function PrintableStringField(options: { min: number; max: number }): Decorator {
+  return all(StringField(options), (target, propertyName) =>
+    registerDecorator({
+      name: 'isPrintable',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: {
+        message: 'Value error, must hold printable characters only (no control characters)',
+      },
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || !hasUnprintableCharacter(value),
+      },
+    }),
+  );
+}
+
 /** A session id: 1 to 255 characters, no control characters. */
 export function SessionIdField(): Decorator {
   return all(
@@ -235,6 +252,24 @@ export function TimestampField(): Decorator {
     Transform(({ value }: { value: unknown }) =>
       typeof value === 'string' ? (normalizeTimestamp(value) ?? value) : value,
     ),
+  );
+}
+
+/** An RFC 3339 date-time (see TimestampField) that is later than now. */
+export function FutureTimestampField(): Decorator {
+  return all(TimestampField(), (target, propertyName) =>
+    registerDecorator({
+      name: 'isFuture',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: 'Value error, must be in the future' },
+      validator: {
+        validate: (value: unknown) => {
+          const normalized = typeof value === 'string' ? normalizeTimestamp(value) : null;
+          return normalized === null || Date.parse(normalized) > Date.now();
+        },
+      },
+    }),
   );
 }
 

@@ -3,6 +3,19 @@ import { ValidationError, validateSync } from 'class-validator';
 import { EACH_ITEM } from './fields';
 import { ValidationIssue } from './request-validation.error';
 
+// class-transformer's own registry of @Type() declarations; its package has no typed entry for it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
+  defaultMetadataStorage: { findTypeMetadata(target: object, property: string): unknown };
+};
+
+/**
+ * Keys that class-transformer and class-validator read as the object's machinery rather than its
+ * data (`constructor` breaks both, `__proto__` is silently dropped). At the top of a DTO they are
+ * refused as unknown fields; inside free-form values they are data, kept as given.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 export type InputLocation = 'path' | 'query' | 'body';
 type Loc = (string | number)[];
 
@@ -86,17 +99,65 @@ export function validateInput<T extends object>(
       ],
     };
   }
-  const instance = plainToInstance(dto, value, { enableImplicitConversion: false });
+  const { instance, reserved } = toInstance(dto, value);
+  const refused: ValidationIssue[] = forbidUnknown
+    ? reserved.map((key) => ({
+        type: 'extra_forbidden',
+        loc: [...loc, key],
+        msg: 'Extra inputs are not permitted',
+        input: value[key],
+      }))
+    : [];
   const errors = validateSync(instance, {
     whitelist: forbidUnknown,
     forbidNonWhitelisted: forbidUnknown,
     forbidUnknownValues: false,
     validationError: { target: false, value: true },
   });
-  if (errors.length === 0) {
+  if (errors.length === 0 && refused.length === 0) {
     return { value: instance, issues: [] };
   }
-  return { value: undefined, issues: errors.map((error) => issueFor(error, loc)) };
+  return { value: undefined, issues: [...refused, ...errors.map((error) => issueFor(error, loc))] };
+}
+
+/**
+ * The DTO instance for a plain object. Only scalar fields (and fields declaring a nested type with
+ * @Type) go through class-transformer, for their @Transform()s; object and list values are set
+ * on the instance as they are: class-transformer would rebuild them key by key, failing on a
+ * `constructor` key, dropping `__proto__` and overflowing the stack on deep nesting. Reserved
+ * keys are left out and reported.
+ */
+function toInstance<T extends object>(
+  dto: ClassConstructor<T>,
+  value: Record<string, unknown>,
+): { instance: T; reserved: string[] } {
+  const scalars: Record<string, unknown> = {};
+  const kept: [string, unknown][] = [];
+  const reserved: string[] = [];
+  for (const key of Object.keys(value)) {
+    const field = value[key];
+    if (RESERVED_KEYS.has(key)) {
+      reserved.push(key);
+    } else if (
+      typeof field === 'object' &&
+      field !== null &&
+      !defaultMetadataStorage.findTypeMetadata(dto, key)
+    ) {
+      kept.push([key, field]);
+    } else {
+      scalars[key] = field;
+    }
+  }
+  const instance = plainToInstance(dto, scalars, { enableImplicitConversion: false });
+  for (const [key, field] of kept) {
+    Object.defineProperty(instance, key, {
+      value: field,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return { instance, reserved };
 }
 
 /** Validates a JSON array body of DTOs; issues are located by item index. */

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { MAX_ECHO_CHARACTERS } from '../../src/common/validation/bounded-echo';
+import { messageInput } from '../factories/messages';
+import { createUser } from '../factories/users';
+import { describeEachDatabase } from '../support/test-app';
+
+const MESSAGES = '/api/v1/monitor/messages';
+const NOWHERE = `${MESSAGES}/00000000-0000-0000-0000-000000000000`;
+
+function nested(depth: number, leaf: string): string {
+  return `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}`;
+}
+
+describeEachDatabase('hostile bodies', (ctx) => {
+  describe('objects with their own constructor, __proto__ or prototype keys: never a 500', () => {
+    const hostile = ['{"constructor":1}', '{"__proto__":{"x":1}}', '{"prototype":null}'];
+
+    it.each(hostile)('as a field value in a PUT, ingest and key creation: %s', async (object) => {
+      const alice = await createUser(ctx());
+      const message = JSON.stringify(messageInput());
+      for (const field of ['text', 'files', 'sender', 'edit', 'flow_id']) {
+        const put = await ctx().api.put(NOWHERE, {
+          key: alice.key,
+          rawBody: `{"${field}":${object}}`,
+        });
+        expect(put.status).toBe(422);
+        const ingest = await ctx().api.post(MESSAGES, {
+          key: alice.key,
+          rawBody: `[${message.slice(0, -1)},"${field}":${object}}]`,
+        });
+        expect(ingest.status).toBe(422);
+        expect(ingest.body.detail[0].loc).toEqual(['body', 0, field]);
+      }
+      const key = await ctx().api.post('/api/v1/api_key/', {
+        key: alice.key,
+        rawBody: `{"name":${object}}`,
+      });
+      expect(key.status).toBe(422);
+      expect(key.body.detail[0]).toMatchObject({ type: 'string_type', loc: ['body', 'name'] });
+      expect((await ctx().api.get(MESSAGES, { key: alice.key })).body).toEqual([]);
+    });
+
+    it.each(['__proto__', 'constructor', 'prototype'])(
+      'a top-level %s key in a message is refused as extra_forbidden',
+      async (name) => {
+        const alice = await createUser(ctx());
+        const message = JSON.stringify(messageInput());
+        for (const value of ['1', '{}', '{"a":1}', 'null', '"text"']) {
+          const response = await ctx().api.post(MESSAGES, {
+            key: alice.key,
+            rawBody: `[${message.slice(0, -1)},"${name}":${value}}]`,
+          });
+          expect(response.status).toBe(422);
+          expect(response.body.detail).toEqual([
+            {
+              type: 'extra_forbidden',
+              loc: ['body', 0, name],
+              msg: 'Extra inputs are not permitted',
+              input: JSON.parse(value),
+            },
+          ]);
+          const put = await ctx().api.put(NOWHERE, {
+            key: alice.key,
+            rawBody: `{"text":"x","${name}":${value}}`,
+          });
+          expect(put.status).toBe(422);
+          expect(put.body.detail[0]).toMatchObject({
+            type: 'extra_forbidden',
+            loc: ['body', name],
+          });
+        }
+        expect((await ctx().api.get(MESSAGES, { key: alice.key })).body).toEqual([]);
+      },
+    );
+
+    it('a query parameter named constructor or __proto__ is ignored like any unknown one', async () => {
+      const alice = await createUser(ctx());
+      for (const name of ['constructor', '__proto__', 'prototype', 'hasOwnProperty', 'toString']) {
+        const response = await ctx().api.get(MESSAGES, { key: alice.key, query: { [name]: 'x' } });
+        expect(response.status).toBe(200);
+        expect(response.body).toEqual([]);
+      }
+    });
+  });
+
+  describe('nesting', () => {
+    it.each([
+      ['a list body', MESSAGES, 'POST', (depth: number) => nested(depth, '1')],
+      ['the DELETE list body', MESSAGES, 'DELETE', (depth: number) => nested(depth, '1')],
+      ['the sessions list body', `${MESSAGES}/sessions`, 'DELETE', (d: number) => nested(d, '1')],
+      ['a field of an object body', NOWHERE, 'PUT', (d: number) => `{"files":${nested(d, '')}}`],
+    ])('of any depth in %s answers a 422 naming the limit', async (_label, path, method, body) => {
+      const alice = await createUser(ctx());
+      for (const depth of [65, 1500, 5000, 1_000_000]) {
+        const response = await ctx().api.request(method, path, {
+          key: alice.key,
+          rawBody: body(depth),
+        });
+        expect(response.status).toBe(422);
+        expect(response.body).toEqual({
+          detail: [
+            {
+              type: 'value_error',
+              loc: ['body'],
+              msg: 'Value error, JSON nested deeper than 64 levels',
+              input: null,
+            },
+          ],
+        });
+      }
+    });
+
+    it('up to the limit is judged by the fields as usual', async () => {
+      const alice = await createUser(ctx());
+      // The list is level 1, the message 2, properties 3: 61 more levels fit.
+      const deep = JSON.parse(`{"k":${nested(60, '"leaf"')}}`) as object;
+      const response = await ctx().api.post(MESSAGES, {
+        key: alice.key,
+        body: [messageInput({ properties: deep })],
+      });
+      expect(response.status).toBe(201);
+      expect(response.body[0].properties).toEqual(deep);
+    });
+
+    it('is judged after authentication', async () => {
+      const response = await ctx().api.post(MESSAGES, { rawBody: nested(10_000, '') });
+      expect(response.status).toBe(403);
+    });
+  });
+
+  describe('a 422 echoes a bounded prefix of what it refuses', () => {
+    it('a 9 MB string comes back as its first characters', async () => {
+      const alice = await createUser(ctx());
+      const huge = 'x'.repeat(9 * 1024 * 1024);
+      const response = await ctx().api.post(MESSAGES, {
+        key: alice.key,
+        body: [messageInput({ session_id: huge })],
+      });
+      expect(response.status).toBe(422);
+      expect(response.text.length).toBeLessThan(1000);
+      expect(response.body.detail).toEqual([
+        {
+          type: 'string_too_long',
+          loc: ['body', 0, 'session_id'],
+          msg: 'String should have at most 255 characters',
+          input: `${'x'.repeat(MAX_ECHO_CHARACTERS - 1)}…`,
+        },
+      ]);
+    });
+
+    it('a large object or list comes back as a prefix of its JSON', async () => {
+      const alice = await createUser(ctx());
+      const big = { a: 'y'.repeat(1_000_000) };
+      const object = await ctx().api.put(NOWHERE, { key: alice.key, body: { text: big } });
+      expect(object.status).toBe(422);
+      expect(object.body.detail[0].input).toBe(`{"a":"${'y'.repeat(MAX_ECHO_CHARACTERS - 7)}…`);
+
+      const wrong = await ctx().api.put(NOWHERE, {
+        key: alice.key,
+        body: { sender: Array.from({ length: 100_000 }, (_, index) => index) },
+      });
+      expect(wrong.status).toBe(422);
+      expect(wrong.body.detail[0].input).toMatch(/^\[0,1,2,3,4,5,6,7,8,9,10,/);
+      expect(wrong.text.length).toBeLessThan(1000);
+    });
+
+    it('an unknown field with a huge name is echoed bounded in loc too', async () => {
+      const alice = await createUser(ctx());
+      const name = 'n'.repeat(100_000);
+      const response = await ctx().api.put(NOWHERE, { key: alice.key, body: { [name]: 1 } });
+      expect(response.status).toBe(422);
+      expect(response.body.detail[0].type).toBe('extra_forbidden');
+      expect(response.body.detail[0].loc[1]).toHaveLength(MAX_ECHO_CHARACTERS);
+    });
+
+    it('a short value is still echoed as it is', async () => {
+      const alice = await createUser(ctx());
+      const response = await ctx().api.put(NOWHERE, {
+        key: alice.key,
+        body: { sender: { short: [1, 2] } },
+      });
+      expect(response.body.detail[0].input).toEqual({ short: [1, 2] });
+    });
+  });
+
+  it('a message id that does not exist still answers 404 for a valid body', async () => {
+    const alice = await createUser(ctx());
+    const response = await ctx().api.put(`${MESSAGES}/${randomUUID()}`, {
+      key: alice.key,
+      body: { properties: JSON.parse('{"constructor":1,"__proto__":{"a":1}}') as object },
+    });
+    expect(response.status).toBe(404);
+  });
+});
