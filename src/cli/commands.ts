@@ -6,20 +6,27 @@ import { hasControlCharacter } from '../common/validation/control-characters';
 export interface CliContext {
   users: UsersService;
   apiKeys: ApiKeyService;
+  /** The names of the migrations the database has, oldest first. */
+  appliedMigrations: () => Promise<string[]>;
   out: (line: string) => void;
 }
 
 /** A mistake in how the command was called: usage is printed and the exit code is 2. */
 export class UsageError extends Error {}
 
-export const USAGE = `Usage: npm run --silent cli -- <command>
+export const USAGE = `Usage: monitor-service <command>
+  (from the build: node dist/src/cli/main.js <command>; from source: npm run --silent cli -- <command>)
 
 Commands:
   user create <username> [--superuser]   create a user; prints its first API key on the last line
+  user list                              list the users: name, id, active or not, superuser or not
   user deactivate <username>             deactivate a user: every key of theirs stops working
+  user activate <username>               let a deactivated user's keys work again
   key create <username> [--name <name>]  make an API key; prints it on the last line
   key list <username>                    list a user's keys (never the secrets)
   key revoke <key-id>                    revoke a key; it stops working at once
+  migration run                          apply pending migrations (every command does, first)
+  --version                              print the version
 `;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -59,10 +66,29 @@ function one(positional: string[], what: string): string {
   return positional[0];
 }
 
+function none(positional: string[], command: string): void {
+  if (positional.length > 0) {
+    throw new UsageError(`"${command}" takes no arguments.`);
+  }
+}
+
 function username(positional: string[]): string {
   const name = one(positional, 'username');
   if (name.length === 0 || name.length > 255 || hasControlCharacter(name)) {
     throw new UsageError('A username has 1 to 255 characters and no control characters.');
+  }
+  return name;
+}
+
+/** What a new username may be: something a shell, a log and a URL all carry unquoted. */
+const NEW_USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+function newUsername(positional: string[]): string {
+  const name = one(positional, 'username');
+  if (!NEW_USERNAME.test(name)) {
+    throw new UsageError(
+      'A new username has 1 to 64 characters: letters, digits, ".", "_", "@" and "-", starting with a letter or digit.',
+    );
   }
   return name;
 }
@@ -74,7 +100,7 @@ export async function runCommand(argv: string[], context: CliContext): Promise<v
   switch (command) {
     case 'user create': {
       const { positional, options } = parse(rest, { superuser: 'boolean' });
-      const created = await context.users.create(username(positional), {
+      const created = await context.users.create(newUsername(positional), {
         superuser: options.superuser === true,
       });
       context.out(
@@ -89,6 +115,28 @@ export async function runCommand(argv: string[], context: CliContext): Promise<v
       const name = username(positional);
       await context.users.deactivate(name);
       context.out(`Deactivated ${name}: their API keys no longer work.`);
+      return;
+    }
+    case 'user activate': {
+      const { positional } = parse(rest, {});
+      const name = username(positional);
+      await context.users.activate(name);
+      context.out(`Activated ${name}: their API keys work again.`);
+      return;
+    }
+    case 'user list': {
+      none(parse(rest, {}).positional, command);
+      for (const user of await context.users.list()) {
+        const state = user.isActive ? 'active' : 'inactive';
+        const role = user.isSuperuser ? 'superuser' : 'user';
+        context.out(`${user.username}  ${user.id}  ${state}  ${role}  ${user.createdAt}`);
+      }
+      return;
+    }
+    case 'migration run': {
+      none(parse(rest, {}).positional, command);
+      // Opening the database applied them: report what is there now.
+      context.out(`Migrations applied: ${(await context.appliedMigrations()).join(', ')}.`);
       return;
     }
     case 'key create': {

@@ -1,5 +1,7 @@
+#!/usr/bin/env node
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import { ApiKeyService } from '../auth/api-key.service';
 import { UsersService } from '../auth/users.service';
 import { nestLogLevels } from '../bootstrap/log-levels';
@@ -7,9 +9,11 @@ import { DomainError } from '../common/errors/domain.error';
 import { ConfigError, loadAppConfig } from '../config/app.config';
 import { CliModule } from './cli.module';
 import { USAGE, UsageError, runCommand } from './commands';
+import { packageVersion } from './package-version';
 
 /**
- * The admin CLI: `npm run --silent cli -- <command>`, with the service's environment. Results go
+ * The admin CLI: `monitor-service <command>` (`node dist/src/cli/main.js` from the build, or
+ * `npm run --silent cli -- <command>` from source), with the service's environment. Results go
  * to standard output (a new key alone on the last line); failures to standard error, exit non-zero.
  */
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +25,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    process.stdout.write(`monitor-service ${packageVersion()}\n`);
+    return 0;
+  }
   const config = loadAppConfig();
   const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), {
     logger: nestLogLevels(config.logLevel === 'info' ? 'warn' : config.logLevel),
@@ -29,6 +37,12 @@ async function main(argv: string[]): Promise<number> {
     await runCommand(argv, {
       users: app.get(UsersService),
       apiKeys: app.get(ApiKeyService),
+      appliedMigrations: async () => {
+        const rows = await app
+          .get(DataSource)
+          .query<{ name: string }[]>('SELECT "name" FROM "migrations" ORDER BY "id"');
+        return rows.map((row) => row.name);
+      },
       out: (line) => process.stdout.write(`${line}\n`),
     });
     return 0;
