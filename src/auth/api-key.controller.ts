@@ -30,6 +30,7 @@ export class ApiKeyController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listApiKeys',
     summary: 'List your API keys',
     description:
       "Lists the caller's keys. Secrets are never shown again, only a preview of each; " +
@@ -44,6 +45,7 @@ export class ApiKeyController {
 
   @Post()
   @ApiOperation({
+    operationId: 'createApiKey',
     summary: 'Create an API key',
     description:
       'Makes a new key for the caller. The answer is the only time the key is shown: store it. ' +
@@ -84,6 +86,7 @@ export class ApiKeyController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'revokeApiKey',
     summary: 'Revoke an API key',
     description: "Revokes one of the caller's keys; it stops working at once.",
   })

@@ -72,4 +72,15 @@ export class UsersService {
     const user = await this.findByUsername(username);
     await this.dataSource.manager.update(User, { id: user.id }, { isActive: false });
   }
+
+  /** Lets a deactivated user's keys work again (the keys themselves were never touched). */
+  async activate(username: string): Promise<void> {
+    const user = await this.findByUsername(username);
+    await this.dataSource.manager.update(User, { id: user.id }, { isActive: true });
+  }
+
+  /** Every user, by username. */
+  list(): Promise<User[]> {
+    return this.dataSource.manager.find(User, { order: { username: 'ASC' } });
+  }
 }

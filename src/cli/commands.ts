@@ -11,6 +11,8 @@ import { codePointLength, normalizeTimestamp } from '../common/validation/fields
 export interface CliContext {
   users: UsersService;
   apiKeys: ApiKeyService;
+  /** The names of the migrations the database has, oldest first. */
+  appliedMigrations: () => Promise<string[]>;
   out: (line: string) => void;
   /** Brings a Langflow database over; the summary's lines. */
   importLangflow: (from: string) => Promise<string[]>;
@@ -19,11 +21,14 @@ export interface CliContext {
 /** A mistake in how the command was called: usage is printed and the exit code is 2. */
 export class UsageError extends Error {}
 
-export const USAGE = `Usage: npm run --silent cli -- <command>
+export const USAGE = `Usage: monitor-service <command>
+  (from the build: node dist/src/cli/main.js <command>; from source: npm run --silent cli -- <command>)
 
 Commands:
   user create <username> [--superuser]   create a user; prints its first API key on the last line
+  user list                              list the users: name, id, active or not, superuser or not
   user deactivate <username>             deactivate a user: every key of theirs stops working
+  user activate <username>               let a deactivated user's keys work again
   key create <username> [--name <name>] [--expires-at <RFC 3339 time>]
                                          make an API key; prints it on the last line
   key list <username>                    list a user's keys (never the secrets), with their
@@ -33,6 +38,8 @@ Commands:
                                          postgres:// URL): users (each new one gets a key,
                                          printed once), flows, messages, transactions, builds;
                                          running it again changes nothing
+  migration run                          apply pending migrations (every command does, first)
+  --version                              print the version
 `;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -72,6 +79,12 @@ function one(positional: string[], what: string): string {
   return positional[0];
 }
 
+function none(positional: string[], command: string): void {
+  if (positional.length > 0) {
+    throw new UsageError(`"${command}" takes no arguments.`);
+  }
+}
+
 function username(positional: string[]): string {
   const name = one(positional, 'username');
   if (name.length === 0 || name.length > 255 || hasControlCharacter(name)) {
@@ -94,6 +107,19 @@ function expiry(value: string | boolean | undefined): string | undefined {
   return normalized;
 }
 
+/** What a new username may be: something a shell, a log and a URL all carry unquoted. */
+const NEW_USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+function newUsername(positional: string[]): string {
+  const name = one(positional, 'username');
+  if (!NEW_USERNAME.test(name)) {
+    throw new UsageError(
+      'A new username has 1 to 64 characters: letters, digits, ".", "_", "@" and "-", starting with a letter or digit.',
+    );
+  }
+  return name;
+}
+
 /** Runs one command. Throws UsageError for bad arguments and DomainError for refusals. */
 export async function runCommand(argv: string[], context: CliContext): Promise<void> {
   if (argv[0] === 'import-langflow') {
@@ -111,7 +137,7 @@ export async function runCommand(argv: string[], context: CliContext): Promise<v
   switch (command) {
     case 'user create': {
       const { positional, options } = parse(rest, { superuser: 'boolean' });
-      const created = await context.users.create(username(positional), {
+      const created = await context.users.create(newUsername(positional), {
         superuser: options.superuser === true,
       });
       context.out(
@@ -126,6 +152,28 @@ export async function runCommand(argv: string[], context: CliContext): Promise<v
       const name = username(positional);
       await context.users.deactivate(name);
       context.out(`Deactivated ${name}: their API keys no longer work.`);
+      return;
+    }
+    case 'user activate': {
+      const { positional } = parse(rest, {});
+      const name = username(positional);
+      await context.users.activate(name);
+      context.out(`Activated ${name}: their API keys work again.`);
+      return;
+    }
+    case 'user list': {
+      none(parse(rest, {}).positional, command);
+      for (const user of await context.users.list()) {
+        const state = user.isActive ? 'active' : 'inactive';
+        const role = user.isSuperuser ? 'superuser' : 'user';
+        context.out(`${user.username}  ${user.id}  ${state}  ${role}  ${user.createdAt}`);
+      }
+      return;
+    }
+    case 'migration run': {
+      none(parse(rest, {}).positional, command);
+      // Opening the database applied them: report what is there now.
+      context.out(`Migrations applied: ${(await context.appliedMigrations()).join(', ')}.`);
       return;
     }
     case 'key create': {

@@ -1,5 +1,7 @@
+#!/usr/bin/env node
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { ApiKeyService } from '../auth/api-key.service';
 import { UsersService } from '../auth/users.service';
 import { nestLogLevels } from '../bootstrap/log-levels';
@@ -10,6 +12,7 @@ import { CliModule } from './cli.module';
 import { importLangflow } from './langflow-import/import-langflow.command';
 import { LangflowImporter } from './langflow-import/langflow-importer.service';
 import { USAGE, UsageError, runCommand } from './commands';
+import { packageVersion } from './package-version';
 
 /** Text for the terminal: line by line, every unprintable character escaped. */
 function printableLines(text: string): string {
@@ -17,7 +20,8 @@ function printableLines(text: string): string {
 }
 
 /**
- * The admin CLI: `npm run --silent cli -- <command>`, with the service's environment. Results go
+ * The admin CLI: `monitor-service <command>` (`node dist/src/cli/main.js` from the build, or
+ * `npm run --silent cli -- <command>` from source), with the service's environment. Results go
  * to standard output (a new key alone on the last line); failures to standard error, exit non-zero.
  */
 async function main(argv: string[]): Promise<number> {
@@ -29,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    process.stdout.write(`monitor-service ${packageVersion()}\n`);
+    return 0;
+  }
   const config = loadAppConfig();
   const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), {
     logger: nestLogLevels(config.logLevel === 'info' ? 'warn' : config.logLevel),
@@ -37,6 +45,13 @@ async function main(argv: string[]): Promise<number> {
     await runCommand(argv, {
       users: app.get(UsersService),
       apiKeys: app.get(ApiKeyService),
+      appliedMigrations: async () => {
+        // TypeORM's own reader: it finds the migrations table in DATABASE_SCHEMA too.
+        const executed = await new MigrationExecutor(app.get(DataSource)).getExecutedMigrations();
+        return executed
+          .sort((x, y) => (x.id ?? 0) - (y.id ?? 0))
+          .map((migration) => migration.name);
+      },
       // Names and usernames come from users: never printed with a control character raw.
       out: (line) => process.stdout.write(`${printable(line)}\n`),
       importLangflow: (from) => importLangflow(app.get(LangflowImporter), from),

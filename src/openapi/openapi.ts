@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SchemaObject, SwaggerModule } from '@nestjs/swagger';
+
 import { API_KEY_HEADER } from '../auth/api-key.guard';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -10,6 +11,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Authenticate with an API key: click "Authorize" and paste it.',
     )
     .setVersion('0.1.0')
+    .setLicense(
+      'UNLICENSED: all rights reserved',
+      'https://docs.npmjs.com/cli/configuring-npm/package-json#license',
+    )
+    // Relative: the document is right wherever the service is reached (behind a proxy too).
+    .addServer('/', 'This service')
     .addTag('Monitor', 'Messages and their sessions.')
     .addTag('API keys', "The caller's own API keys.")
     .addTag('Health', 'Liveness and readiness probes; open, no API key needed.')
@@ -29,9 +36,38 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .build();
   // Operation ids are the handlers' names (unique across controllers): clients generated from the
   // document keep their method names when a route moves to another controller.
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
+  markOpenOperations(document);
+  anyTypedValidationInput(document);
+  return document;
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
+
+/** An operation that needs no key says so (`security: []`) rather than saying nothing. */
+function markOpenOperations(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (operation && operation.security === undefined) {
+        operation.security = [];
+      }
+    }
+  }
+}
+
+/**
+ * The value a 422 refused can be anything JSON (a string, a number, an object, null): an empty
+ * schema says so, where the DTO's `unknown` would come out as `type: object`.
+ */
+function anyTypedValidationInput(document: OpenAPIObject): void {
+  const issue = document.components?.schemas?.ValidationIssueDto as SchemaObject | undefined;
+  const input = issue?.properties?.input as SchemaObject | undefined;
+  if (input) {
+    issue!.properties!.input = { description: input.description, example: null };
+  }
 }
 
 /** Swagger UI at /docs and the OpenAPI document at /openapi.json. */

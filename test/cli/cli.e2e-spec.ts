@@ -223,7 +223,7 @@ describeEachDatabase('admin CLI', (ctx) => {
 
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/^A key id is a UUID, as shown by "key list"\./);
-      expect(result.stderr).toContain('Usage: npm run --silent cli -- <command>');
+      expect(result.stderr).toContain('Usage: monitor-service <command>');
     });
   });
 
@@ -255,13 +255,40 @@ describeEachDatabase('admin CLI', (ctx) => {
     });
   });
 
+  describe('user activate and user list', () => {
+    it("lists users with their state; activate makes a deactivated user's keys work again", async () => {
+      const alice = await createUser(ctx());
+      expect((await cli('user', 'deactivate', alice.username)).code).toBe(0);
+      expect(await works(alice.key)).toBe(false);
+
+      const listed = await cli('user', 'list');
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toContain(`${alice.username}  ${alice.id}  inactive  user  `);
+      expect(listed.stdout).toMatch(/^admin {2}[0-9a-f-]{36} {2}active {2}superuser /m);
+
+      const result = await cli('user', 'activate', alice.username);
+
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(await works(alice.key)).toBe(true);
+      expect(await userNamed(alice.username)).toMatchObject({ isActive: true });
+    });
+
+    it('refuses to create a username with spaces or punctuation, creating nothing', async () => {
+      const result = await cli('user', 'create', 'bad name!');
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^A new username has 1 to 64 characters/);
+      expect(await userNamed('bad name!')).toBeNull();
+    });
+  });
+
   describe('bad arguments', () => {
     it('refuses an unknown command with a sentence and the usage on stderr', async () => {
       const result = await cli('user', 'delete', 'alice');
 
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/^Unknown command "user delete"\./);
-      expect(result.stderr).toContain('Usage: npm run --silent cli -- <command>');
+      expect(result.stderr).toContain('Usage: monitor-service <command>');
       expect(result.stdout).toBe('');
     });
 
@@ -299,7 +326,7 @@ describe('admin CLI configuration', () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^No command given\./);
-    expect(result.stderr).toContain('Usage: npm run --silent cli -- <command>');
+    expect(result.stderr).toContain('Usage: monitor-service <command>');
     expect(result.stdout).toBe('');
   }, 120_000);
 
@@ -307,7 +334,7 @@ describe('admin CLI configuration', () => {
     const result = await runCli(['--help'], { DATABASE_URL: 'sqlite::memory:' });
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Usage: npm run --silent cli -- <command>');
+    expect(result.stdout).toContain('Usage: monitor-service <command>');
     expect(result.stdout).toContain('key revoke <key-id>');
     expect(result.stderr).toBe('');
   }, 120_000);

@@ -51,13 +51,32 @@ export class ServiceProcess {
 
   /** Spawns the service with `env` (over the runner's environment, its service settings removed). */
   static spawn(env: Record<string, string | undefined>): ServiceProcess {
+    return ServiceProcess.launch([process.execPath, ...SERVICE_COMMAND], env);
+  }
+
+  /**
+   * Runs `command` from the project root as the service's launcher (`npm start`, `node dist/...`),
+   * in a process group of its own so that a failed test can end the whole tree.
+   */
+  static launch(command: string[], env: Record<string, string | undefined>): ServiceProcess {
     const port = env.PORT ?? '0';
-    const child = spawn(process.execPath, SERVICE_COMMAND, {
+    const child = spawn(command[0], command.slice(1), {
       cwd: PROJECT_ROOT,
       env: childEnv({ NO_COLOR: '1', ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: command[0] !== process.execPath,
     });
     return new ServiceProcess(child, `http://127.0.0.1:${port}`);
+  }
+
+  /** The pid of the process this object started (npm's, for `npm start`). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Sends `signal` to the started process only, not to its children. */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
   }
 
   /** Spawns the service on a free port and waits until GET /health answers 200. */
@@ -131,10 +150,17 @@ export class ServiceProcess {
     return this.waitForExit(timeoutMs);
   }
 
-  /** Ends the process at once (cleanup after a failed test). */
+  /** Ends the process at once (cleanup after a failed test), with its group when it has one. */
   kill(): void {
     if (this.running) {
       this.child.kill('SIGKILL');
+    }
+    if (this.child.spawnargs[0] !== process.execPath && this.child.pid !== undefined) {
+      try {
+        process.kill(-this.child.pid, 'SIGKILL');
+      } catch {
+        // The group is gone already.
+      }
     }
   }
 }
