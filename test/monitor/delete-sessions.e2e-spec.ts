@@ -154,15 +154,15 @@ describeEachDatabase(
           key: alice.key,
         });
 
-      expect(response.status).toBe(422);
-      expect(response.body.detail).toEqual([
-        {
-          type: 'value_error',
-          loc: ['path', 'session_id'],
-          msg: 'Value error, not valid percent-encoding',
-          input: '%E0%A4%A',
-        },
-      ]);
+        expect(response.status).toBe(422);
+        expect(response.body.detail).toEqual([
+          {
+            type: 'value_error',
+            loc: ['path', 'session_id'],
+            msg: 'Value error, not valid percent-encoding',
+            input: '%E0%A4%A',
+          },
+        ]);
         expect(await stored()).toEqual(rowsOf(alice, kept));
       });
 

@@ -560,8 +560,8 @@ describeEachDatabase(
         expect(response.body.detail).toHaveLength(1);
         expect(response.body.detail[0]).toMatchObject({
           loc: ['query', 'cursor'],
-        // A 422 echoes at most a bounded prefix of what it refuses.
-        input: boundedText(query.cursor),
+          // A 422 echoes at most a bounded prefix of what it refuses.
+          input: boundedText(query.cursor),
         });
         expect(response.body.detail[0].type).toMatch(
           /^(value_error|string_too_short|string_too_long)$/,

@@ -266,21 +266,21 @@ describeEachDatabase(
         });
       });
 
-    it('answers a malformed percent-encoding in the path with a 422, not a 500', async () => {
+      it('answers a malformed percent-encoding in the path with a 422, not a 500', async () => {
         const alice = await createUser(ctx());
         const response = await ctx().api.patch('/api/v1/monitor/messages/session/%E0%A4%A', {
           key: alice.key,
           query: { new_session_id: 'n' },
         });
-      expect(response.status).toBe(422);
-      expect(response.body.detail).toEqual([
-        {
-          type: 'value_error',
-          loc: ['path', 'old_session_id'],
-          msg: 'Value error, not valid percent-encoding',
-          input: '%E0%A4%A',
-        },
-      ]);
+        expect(response.status).toBe(422);
+        expect(response.body.detail).toEqual([
+          {
+            type: 'value_error',
+            loc: ['path', 'old_session_id'],
+            msg: 'Value error, not valid percent-encoding',
+            input: '%E0%A4%A',
+          },
+        ]);
       });
     });
 
