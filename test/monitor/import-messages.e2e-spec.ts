@@ -204,6 +204,33 @@ describeEachDatabase('POST /api/v1/monitor/messages/import', (ctx) => {
     expect(await countMessages(ctx())).toBe(total);
   });
 
+  it('takes an import larger than BODY_LIMIT_BYTES, which bounds JSON bodies only', async () => {
+    const database = testDatabases().find((candidate) => candidate.name === ctx().database.name)!;
+    const small = await startTestApp(database, { BODY_LIMIT_BYTES: '1024' });
+    try {
+      const alice = await createUser(small, 'alice');
+      const flowId = randomUUID();
+      const lines = Array.from({ length: 20 }, (_, i) =>
+        JSON.stringify(messageInput({ flow_id: flowId, text: `line ${i}`, timestamp: at(i) })),
+      ).join('\n');
+      expect(Buffer.byteLength(lines)).toBeGreaterThan(1024);
+
+      const imported = await importBody(small, alice.key, lines);
+      expect(imported.status).toBe(200);
+      expect(imported.body).toEqual({ stored: 20, skipped: 0 });
+      expect(await countMessages(small)).toBe(20);
+
+      const json = await small.api.post(MESSAGES, {
+        key: alice.key,
+        body: lines.split('\n').map((line) => JSON.parse(line)),
+      });
+      expect(json.status).toBe(413);
+      expect(await countMessages(small)).toBe(20);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('answers an empty body with nothing stored', async () => {
     const alice = await createUser(ctx());
     const response = await importBody(ctx(), alice.key, '');

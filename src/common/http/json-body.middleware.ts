@@ -7,6 +7,9 @@ import { exceedsJsonDepth } from './json-depth';
 /** Set on the request when its body could not be taken as JSON; reported after authentication. */
 export const BODY_PARSE_ERROR = Symbol('bodyParseError');
 
+/** Bodies that a route reads as a stream rather than whole, so the JSON body limit is not theirs. */
+const STREAMED_UPLOAD_TYPES = ['application/x-ndjson', 'application/ndjson'];
+
 export type RequestWithParseError = Request & { [BODY_PARSE_ERROR]?: ValidationIssue };
 
 export interface JsonBodyLimits {
@@ -39,7 +42,9 @@ export function jsonBodyParser(limits: JsonBodyLimits): RequestHandler {
       next();
       return;
     }
-    if (declared !== undefined && Number(declared) > limits.limitBytes) {
+    // NDJSON is the import's streamed upload: read line by line in constant memory, of any size.
+    const streamedUpload = request.is(STREAMED_UPLOAD_TYPES) !== false;
+    if (!streamedUpload && declared !== undefined && Number(declared) > limits.limitBytes) {
       refuseTooLarge(request, response, limits.limitBytes);
       return;
     }
