@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { DataSource } from 'typeorm';
 import { loadAppConfig } from './src/config/app.config';
 import { buildDataSourceOptions } from './src/database/data-source-options';
+import { MonitorDataSource } from './src/database/monitor-data-source';
 
 /**
  * The DataSource for the TypeORM CLI (`npm run migration:run`, `migration:generate`), built from
@@ -9,6 +9,6 @@ import { buildDataSourceOptions } from './src/database/data-source-options';
  */
 const config = loadAppConfig();
 
-export default new DataSource(
+export default new MonitorDataSource(
   buildDataSourceOptions(config.database, { schema: config.databaseSchema }),
 );

@@ -1,4 +1,6 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { ByteOrdered } from '../database/byte-ordered.decorator';
+import { User } from './user.entity';
 
 @Entity({ name: 'api_key' })
 export class ApiKey {
@@ -8,6 +10,11 @@ export class ApiKey {
   @Index('ix_api_key_user_id')
   @Column({ name: 'user_id', type: 'uuid' })
   userId!: string;
+
+  /** Declared for the foreign key only (a user's keys go with it); never loaded. */
+  @ManyToOne(() => User, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'user_id' })
+  user?: User;
 
   @Column({ type: 'varchar', length: 255 })
   name!: string;
@@ -19,6 +26,7 @@ export class ApiKey {
   @Column({ name: 'key_preview', type: 'varchar', length: 16 })
   keyPreview!: string;
 
+  @ByteOrdered()
   @Column({ name: 'created_at', type: 'varchar', length: 24 })
   createdAt!: string;
 

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { ByteOrdered } from '../database/byte-ordered.decorator';
 
 @Entity({ name: 'user' })
 export class User {
@@ -15,6 +16,7 @@ export class User {
   isSuperuser!: boolean;
 
   /** ISO-8601 UTC with milliseconds, the same text on every database. */
+  @ByteOrdered()
   @Column({ name: 'created_at', type: 'varchar', length: 24 })
   createdAt!: string;
 }

@@ -1,9 +1,9 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app.config';
 import { buildDataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrate';
+import { MonitorDataSource } from './monitor-data-source';
 import { RowStreamer } from './row-streamer';
 import { SqlLogger } from './sql-logger';
 import { TransactionRunner } from './transaction-runner';
@@ -26,7 +26,7 @@ export class DatabaseModule {
             retryDelay: 2000,
           }),
           dataSourceFactory: async (options) => {
-            const dataSource = await new DataSource(options!).initialize();
+            const dataSource = await new MonitorDataSource(options!).initialize();
             if (config.scale.migrationsRun) {
               await runMigrations(dataSource);
             }

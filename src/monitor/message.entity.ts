@@ -1,4 +1,6 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { ByteOrdered } from '../database/byte-ordered.decorator';
+import { Flow } from './flow.entity';
 
 /**
  * One message of a conversation. JSON fields are kept as text so that they come back exactly as
@@ -17,6 +19,12 @@ export class Message {
   @Column({ name: 'flow_id', type: 'uuid', nullable: true })
   flowId!: string | null;
 
+  /** Declared for the foreign key only (a flow's messages go with it); never loaded. */
+  @ManyToOne(() => Flow, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'flow_id' })
+  flow?: Flow | null;
+
+  @ByteOrdered()
   @Column({ type: 'varchar', length: 24 })
   timestamp!: string;
 

@@ -1,4 +1,6 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { ByteOrdered } from '../../database/byte-ordered.decorator';
+import { Flow } from '../flow.entity';
 
 /**
  * One build of one component (vertex) of a flow, as Langflow's Playground shows it. JSON fields
@@ -12,16 +14,23 @@ export class VertexBuild {
   buildId!: string;
 
   /** The vertex id, e.g. "ChatInput-NCmix": not unique, one per component of the flow. */
+  @ByteOrdered()
   @Column({ name: 'id', type: 'varchar', length: 255 })
   vertexId!: string;
 
   @Column({ name: 'flow_id', type: 'uuid' })
   flowId!: string;
 
+  /** Declared for the foreign key only (a flow's builds go with it); never loaded. */
+  @ManyToOne(() => Flow, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'flow_id' })
+  flow?: Flow;
+
   /** The run that produced it (Langflow 1.8+). */
   @Column({ name: 'job_id', type: 'uuid', nullable: true })
   jobId!: string | null;
 
+  @ByteOrdered()
   @Column({ type: 'varchar', length: 24 })
   timestamp!: string;
 

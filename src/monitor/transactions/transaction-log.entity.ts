@@ -1,4 +1,6 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { ByteOrdered } from '../../database/byte-ordered.decorator';
+import { Flow } from '../flow.entity';
 
 /**
  * One run of one component of a flow: what went in, what came out (Langflow's `transaction`
@@ -14,6 +16,12 @@ export class TransactionLog {
   @Column({ name: 'flow_id', type: 'uuid' })
   flowId!: string;
 
+  /** Declared for the foreign key only (a flow's transactions go with it); never loaded. */
+  @ManyToOne(() => Flow, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'flow_id' })
+  flow?: Flow;
+
+  @ByteOrdered()
   @Column({ type: 'varchar', length: 24 })
   timestamp!: string;
 
