@@ -13,6 +13,8 @@ export interface CliContext {
   apiKeys: ApiKeyService;
   /** The names of the migrations the database has, oldest first. */
   appliedMigrations: () => Promise<string[]>;
+  /** Undoes the latest applied migration; its name, or undefined when there was none. */
+  revertMigration: () => Promise<string | undefined>;
   out: (line: string) => void;
   /** Brings a Langflow database over; the summary's lines. */
   importLangflow: (from: string) => Promise<string[]>;
@@ -39,6 +41,7 @@ Commands:
                                          printed once), flows, messages, transactions, builds;
                                          running it again changes nothing
   migration run                          apply pending migrations (every command does, first)
+  migration revert                       undo the latest applied migration (applies none first)
   --version                              print the version
 `;
 
@@ -174,6 +177,16 @@ export async function runCommand(argv: string[], context: CliContext): Promise<v
       none(parse(rest, {}).positional, command);
       // Opening the database applied them: report what is there now.
       context.out(`Migrations applied: ${(await context.appliedMigrations()).join(', ')}.`);
+      return;
+    }
+    case 'migration revert': {
+      none(parse(rest, {}).positional, command);
+      const reverted = await context.revertMigration();
+      context.out(
+        reverted
+          ? `Migration ${reverted} has been reverted successfully.`
+          : 'No migration is applied: nothing to revert.',
+      );
       return;
     }
     case 'key create': {

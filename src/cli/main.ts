@@ -8,6 +8,7 @@ import { nestLogLevels } from '../bootstrap/log-levels';
 import { DomainError } from '../common/errors/domain.error';
 import { ConfigError, loadAppConfig } from '../config/app.config';
 import { printable } from '../common/validation/control-characters';
+import { revertLastMigration } from '../database/migrate';
 import { CliModule } from './cli.module';
 import { importLangflow } from './langflow-import/import-langflow.command';
 import { LangflowImporter } from './langflow-import/langflow-importer.service';
@@ -37,7 +38,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`monitor-service ${packageVersion()}\n`);
     return 0;
   }
-  const config = loadAppConfig();
+  const loaded = loadAppConfig();
+  // Reverting must not first apply what it is about to undo.
+  const config =
+    argv[0] === 'migration' && argv[1] === 'revert'
+      ? { ...loaded, scale: { ...loaded.scale, migrationsRun: false } }
+      : loaded;
   const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), {
     logger: nestLogLevels(config.logLevel === 'info' ? 'warn' : config.logLevel),
   });
@@ -52,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
           .sort((x, y) => (x.id ?? 0) - (y.id ?? 0))
           .map((migration) => migration.name);
       },
+      revertMigration: () => revertLastMigration(app.get(DataSource)),
       // Names and usernames come from users: never printed with a control character raw.
       out: (line) => process.stdout.write(`${printable(line)}\n`),
       importLangflow: (from) => importLangflow(app.get(LangflowImporter), from),

@@ -20,6 +20,35 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
     await dataSource.runMigrations({ transaction: 'each' });
     return;
   }
+  await inMigrationTransaction(dataSource, (executor) => executor.executePendingMigrations());
+}
+
+/**
+ * Undoes the latest applied migration, under the same lock and in the same one transaction as
+ * `runMigrations` (so its SQL finds DATABASE_SCHEMA's tables, through PgBouncer too). Returns the
+ * name of the migration it undid, or undefined when none was applied.
+ */
+export async function revertLastMigration(dataSource: DataSource): Promise<string | undefined> {
+  const latest = async (executor: MigrationExecutor) => {
+    const executed = await executor.getExecutedMigrations();
+    return executed.sort((a, b) => b.timestamp - a.timestamp || (b.id ?? 0) - (a.id ?? 0))[0]?.name;
+  };
+  if (dataSource.options.type !== 'postgres') {
+    const name = await latest(new MigrationExecutor(dataSource));
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    return name;
+  }
+  return inMigrationTransaction(dataSource, async (executor) => {
+    const name = await latest(executor);
+    await executor.undoLastMigration();
+    return name;
+  });
+}
+
+async function inMigrationTransaction<T>(
+  dataSource: DataSource,
+  work: (executor: MigrationExecutor) => Promise<T>,
+): Promise<T> {
   const runner = dataSource.createQueryRunner('master');
   try {
     await runner.startTransaction();
@@ -33,8 +62,9 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
       const executor = new MigrationExecutor(dataSource, runner);
       // The transaction is already open: every migration runs inside it, all or none.
       executor.transaction = 'all';
-      await executor.executePendingMigrations();
+      const result = await work(executor);
       await runner.commitTransaction();
+      return result;
     } catch (error) {
       if (runner.isTransactionActive) {
         await runner.rollbackTransaction().catch(() => undefined);
