@@ -31,10 +31,12 @@ export class ApiKey {
   createdAt!: string;
 
   /** When the key stops working; null: never. */
+  @ByteOrdered()
   @Column({ name: 'expires_at', type: 'varchar', length: 24, nullable: true })
   expiresAt!: string | null;
 
   /** When the key last authenticated a request, to the minute (see ApiKeyService). */
+  @ByteOrdered()
   @Column({ name: 'last_used_at', type: 'varchar', length: 24, nullable: true })
   lastUsedAt!: string | null;
 }
