@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   await app.listen(config.port);
   const logger = new Logger('Bootstrap');
-  closeOnSignals(app, logger);
+  closeOnSignals(app, logger, config.scale.shutdownTimeoutMs);
   // The server listens on every interface; localhost is the address a person can click.
   const { port } = app.getHttpServer().address() as { port: number };
   const url = `http://localhost:${port}`;

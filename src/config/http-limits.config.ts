@@ -37,7 +37,7 @@ export function readCount(
 }
 
 /** A duration in seconds (fractions allowed) from the environment, in milliseconds. */
-function readSeconds(
+export function readSeconds(
   env: NodeJS.ProcessEnv,
   name: string,
   fallbackSeconds: number,

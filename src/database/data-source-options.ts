@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataSourceOptions, Logger } from 'typeorm';
 import { DatabaseTarget } from '../config/database-url';
+import { boundedClientClass, DatabaseWaitBounds } from './bounded-pg-client';
 import { ENTITIES } from './entities';
 import { InitialSchema1764000000000 as PostgresInitialSchema } from './migrations/postgres/1764000000000-InitialSchema';
 import { InitialSchema1764000000000 as SqliteInitialSchema } from './migrations/sqlite/1764000000000-InitialSchema';
@@ -33,7 +34,24 @@ export const POSTGRES_MIGRATIONS = [
   PostgresMessageTimestampIndex,
 ];
 
+/** Connection bounds (see ScaleConfig); a CLI run without them gets the defaults. */
+export interface DatabaseLimits extends DatabaseWaitBounds {
+  poolSize: number;
+  connectTimeoutMs: number;
+  keepAliveMs: number;
+}
+
+const DEFAULT_LIMITS: DatabaseLimits = {
+  poolSize: 10,
+  connectTimeoutMs: 5000,
+  statementTimeoutMs: 60_000,
+  idleInTransactionTimeoutMs: 10_000,
+  keepAliveMs: 10_000,
+};
+
 export interface DataSourceExtras {
+  /** Pool size and timeouts; defaults when absent. */
+  limits?: DatabaseLimits;
   /** PostgreSQL schema to live in (tests give each suite its own); default `public`. */
   schema?: string;
   logger?: Logger;
@@ -70,6 +88,7 @@ export function buildDataSourceOptions(
     };
   }
   const schema = extras.schema;
+  const limits = extras.limits ?? DEFAULT_LIMITS;
   return {
     ...common,
     type: 'postgres',
@@ -78,9 +97,13 @@ export function buildDataSourceOptions(
     migrations: POSTGRES_MIGRATIONS,
     applicationName: 'monitor-service',
     extra: {
-      max: 10,
+      max: limits.poolSize,
       // A request waits at most this long for a connection, then the service answers 503.
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: limits.connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: limits.keepAliveMs,
+      // Statements and transactions bounded without any session setting (see the class).
+      Client: boundedClientClass(limits),
       // No session settings (startup `options`, SET): PgBouncer in transaction mode refuses or
       // scatters them. TypeORM qualifies every table with `schema`, migrations set search_path
       // for their own transaction.

@@ -38,6 +38,8 @@ const UNAVAILABLE_CODES = new Set([
   '08003',
   '08004',
   '08006',
+  // A standby, or a primary demoted mid-failover: writes come back once a primary answers.
+  '25006', // read_only_sql_transaction
 ]);
 
 /**
@@ -54,6 +56,7 @@ const UNAVAILABLE_MESSAGES = [
   /Client has encountered a connection error/i,
   /Connection is not established/i,
   /database system is (starting up|shutting down)/i,
+  /read-only transaction/i,
 ];
 
 /** The database cannot be reached right now; the request may succeed later. */
@@ -62,7 +65,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (
     (code && UNAVAILABLE_CODES.has(code)) ||
     hasSqlitePrimaryCode(code, 'SQLITE_CANTOPEN') ||
-    hasSqlitePrimaryCode(code, 'SQLITE_IOERR')
+    hasSqlitePrimaryCode(code, 'SQLITE_IOERR') ||
+    hasSqlitePrimaryCode(code, 'SQLITE_READONLY')
   ) {
     return true;
   }

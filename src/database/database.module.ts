@@ -20,6 +20,7 @@ export class DatabaseModule {
           useFactory: () => ({
             ...buildDataSourceOptions(config.database, {
               schema: config.databaseSchema,
+              limits: config.scale,
               logger: new SqlLogger(),
             }),
             retryAttempts: 5,

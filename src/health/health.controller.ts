@@ -67,7 +67,7 @@ export class HealthController {
   async readiness(
     @Res({ passthrough: true }) response: Response,
   ): Promise<{ status: string; db: string }> {
-    const ok = await this.health.databaseAnswers();
+    const ok = await this.health.ready();
     if (!ok) {
       response.status(503);
       return { status: 'error', db: 'error' };

@@ -1,4 +1,5 @@
 import {
+  Inject,
   Body,
   Controller,
   Delete,
@@ -24,6 +25,8 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
+import { AppConfig } from '../config/app.config';
+import { APP_CONFIG } from '../config/app-config.token';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import {
@@ -61,6 +64,7 @@ export class MonitorController {
   constructor(
     private readonly messages: MessageService,
     private readonly reader: MessageQueryService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post('messages')
@@ -192,7 +196,7 @@ export class MonitorController {
       return jsonArrayResponse(await this.reader.window(user.id, query));
     }
     if (query.limit === undefined && query.cursor === undefined) {
-      return jsonArrayResponse(this.reader.list(user.id, query));
+      return jsonArrayResponse(this.reader.list(user.id, query), this.config.scale.spoolDirectory);
     }
     const page = await this.reader.page(user.id, query);
     if (page.nextCursor) {
@@ -227,7 +231,7 @@ export class MonitorController {
     @CurrentUser() user: AuthenticatedUser,
     @Query() query: MessageFiltersQueryDto,
   ): Promise<StreamableFile> {
-    return ndjsonResponse(this.reader.list(user.id, query));
+    return ndjsonResponse(this.reader.list(user.id, query), this.config.scale.spoolDirectory);
   }
 
   @Delete('messages')

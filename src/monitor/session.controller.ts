@@ -1,4 +1,5 @@
 import {
+  Inject,
   Body,
   Controller,
   Delete,
@@ -17,6 +18,8 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
+import { AppConfig } from '../config/app.config';
+import { APP_CONFIG } from '../config/app-config.token';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { jsonArrayResponse } from '../common/http/json-array-stream';
@@ -44,7 +47,10 @@ import { SessionService } from './session.service';
 @ApiSecurity('api_key')
 @Controller('api/v1/monitor/messages')
 export class SessionController {
-  constructor(private readonly sessions: SessionService) {}
+  constructor(
+    private readonly sessions: SessionService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Get('sessions')
   @ApiOperation({
@@ -65,7 +71,10 @@ export class SessionController {
     @CurrentUser() user: AuthenticatedUser,
     @Query() query: ListSessionsQueryDto,
   ): Promise<StreamableFile> {
-    return jsonArrayResponse(this.sessions.listSessionIds(user.id, query.flow_id));
+    return jsonArrayResponse(
+      this.sessions.listSessionIds(user.id, query.flow_id),
+      this.config.scale.spoolDirectory,
+    );
   }
 
   @Patch('session/:old_session_id')

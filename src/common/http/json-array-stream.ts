@@ -1,5 +1,7 @@
 import { StreamableFile } from '@nestjs/common';
+import * as os from 'node:os';
 import { Readable } from 'node:stream';
+import { ReadAheadBody } from './read-ahead-body';
 
 /** How items (each already JSON text) are framed into one answer. */
 interface Framing {
@@ -29,15 +31,17 @@ const NDJSON: Framing = {
 /** Sends items as one JSON array, as they come (see streamItems). */
 export function jsonArrayResponse(
   items: AsyncIterable<string> | Iterable<string>,
+  spoolDirectory?: string,
 ): Promise<StreamableFile> {
-  return streamItems(items, JSON_ARRAY);
+  return streamItems(items, JSON_ARRAY, spoolDirectory);
 }
 
 /** Sends items as newline-delimited JSON, one a line, as they come (see streamItems). */
 export function ndjsonResponse(
   items: AsyncIterable<string> | Iterable<string>,
+  spoolDirectory?: string,
 ): Promise<StreamableFile> {
-  return streamItems(items, NDJSON);
+  return streamItems(items, NDJSON, spoolDirectory);
 }
 
 /** Sends one JSON document that is already text. */
@@ -45,18 +49,28 @@ export function jsonTextResponse(json: string): StreamableFile {
   return new StreamableFile(Buffer.from(json, 'utf8'), { type: 'application/json' });
 }
 
+/** Items are batched into chunks of about this many characters: fewer, larger writes. */
+const CHUNK_CHARS = 65536;
+
 /**
- * Streams items with backpressure, never holding the whole answer. The first item is read before
- * the answer starts, so that a failing query still becomes a proper error answer instead of a
- * cut-off 200.
+ * Streams items, never holding the whole answer. The first item is read before the answer
+ * starts, so that a failing query still becomes a proper error answer instead of a cut-off 200.
+ *
+ * Items that come asynchronously (rows from the database) are read ahead of the client into a
+ * ReadAheadBody, at the database's pace: however slowly the client reads, or if it stops, the
+ * query ends in its own time and gives its connection back. Items already in memory are sent as
+ * the client reads them.
  */
 async function streamItems(
   items: AsyncIterable<string> | Iterable<string>,
   framing: Framing,
+  spoolDirectory = os.tmpdir(),
 ): Promise<StreamableFile> {
   // The source's own iterator when it has one: a wrapping generator would add a hop per item.
-  const iterator: AsyncIterator<string> =
-    Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : asyncIteratorOf(items);
+  const fromSource = Symbol.asyncIterator in items;
+  const iterator: AsyncIterator<string> = fromSource
+    ? items[Symbol.asyncIterator]()
+    : asyncIteratorOf(items);
   let first: IteratorResult<string>;
   try {
     first = await iterator.next();
@@ -64,31 +78,44 @@ async function streamItems(
     await iterator.return?.(undefined);
     throw error;
   }
-  async function* chunks(): AsyncGenerator<string> {
-    if (first.done) {
-      if (framing.empty !== '') {
-        yield framing.empty;
+  if (first.done) {
+    return new StreamableFile(Buffer.from(framing.empty, 'utf8'), { type: framing.type });
+  }
+  if (fromSource) {
+    const body = new ReadAheadBody(spoolDirectory).fillWith(async (target) => {
+      let chunk = `${framing.open}${first.value}`;
+      try {
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+          chunk += `${framing.separator}${next.value}`;
+          if (chunk.length >= CHUNK_CHARS) {
+            target.write(chunk);
+            chunk = '';
+            if (target.stopped()) {
+              return;
+            }
+            await ReadAheadBody.pause();
+          }
+        }
+      } finally {
+        // Ends the query (and frees its connection) however the loop ends.
+        await iterator.return?.(undefined);
       }
-      return;
-    }
-    // Batching items into chunks of about 64 KiB keeps the per-write overhead low.
-    let chunk = `${framing.open}${first.value}`;
+      target.write(`${chunk}${framing.close}`);
+    });
+    return cutOnError(new StreamableFile(body, { type: framing.type }));
+  }
+  async function* chunks(): AsyncGenerator<string> {
+    let chunk = `${framing.open}${(first as IteratorYieldResult<string>).value}`;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
       chunk += `${framing.separator}${next.value}`;
-      if (chunk.length >= 65536) {
+      if (chunk.length >= CHUNK_CHARS) {
         yield chunk;
         chunk = '';
       }
     }
     yield `${chunk}${framing.close}`;
   }
-  const stream = Readable.from(chunks(), { objectMode: false });
-  // However the answer ends (read to the end, failed, or the client gone, even before the first
-  // read), the source is ended with it: it may hold a database connection.
-  stream.once('close', () => {
-    void iterator.return?.(undefined);
-  });
-  return cutOnError(new StreamableFile(stream, { type: framing.type }));
+  return new StreamableFile(Readable.from(chunks(), { objectMode: false }), { type: framing.type });
 }
 
 /**

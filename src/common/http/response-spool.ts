@@ -118,7 +118,7 @@ export class ResponseSpool {
 }
 
 /** A new file only this process can reach: created, then unlinked while it stays open. */
-function openUnlinkedFile(directory: string): number {
+export function openUnlinkedFile(directory: string): number {
   fs.mkdirSync(directory, { recursive: true });
   const file = path.join(
     directory,
