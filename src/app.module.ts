@@ -9,6 +9,7 @@ import { RequestValidationPipe } from './common/validation/request-validation.pi
 import { AppConfig } from './config/app.config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { SqliteProcessLock } from './database/sqlite-process-lock';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { createRootLogger } from './logging/root-logger';
@@ -17,13 +18,13 @@ import { MonitorModule } from './monitor/monitor.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, sqliteClaim?: SqliteProcessLock): DynamicModule {
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
         LoggingModule.forRoot(createRootLogger(config)),
-        DatabaseModule.forRoot(config),
+        DatabaseModule.forRoot(config, { sqliteClaim }),
         MetricsModule,
         AuthModule,
         MonitorModule,

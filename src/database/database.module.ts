@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app.config';
 import { buildDataSourceOptions } from './data-source-options';
@@ -6,13 +6,28 @@ import { runMigrations } from './migrate';
 import { MonitorDataSource } from './monitor-data-source';
 import { RowStreamer } from './row-streamer';
 import { SqlLogger } from './sql-logger';
+import { SqliteProcessLock } from './sqlite-process-lock';
 import { TransactionRunner } from './transaction-runner';
+
+export interface DatabaseModuleOptions {
+  /** The service's claim on its SQLite file (see SqliteProcessLock), released when it closes. */
+  sqliteClaim?: SqliteProcessLock;
+}
+
+/** Gives the service's claim on its SQLite file back when the application closes. */
+class SqliteClaimRelease implements OnApplicationShutdown {
+  constructor(private readonly claim: SqliteProcessLock | undefined) {}
+
+  onApplicationShutdown(): void {
+    this.claim?.release();
+  }
+}
 
 /** The database connection, migrated on start, and the helpers every feature uses with it. */
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, moduleOptions: DatabaseModuleOptions = {}): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
@@ -35,7 +50,14 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [TransactionRunner, RowStreamer],
+      providers: [
+        TransactionRunner,
+        RowStreamer,
+        {
+          provide: SqliteClaimRelease,
+          useValue: new SqliteClaimRelease(moduleOptions.sqliteClaim),
+        },
+      ],
       exports: [TransactionRunner, RowStreamer],
     };
   }

@@ -84,7 +84,6 @@ describe('throttling [sqlite]', () => {
 
   describe('shared in Redis by two replicas', () => {
     const prefix = `monitor-test-${randomBytes(6).toString('hex')}:`;
-    const database = sqlite();
     let first: TestApp;
     let second: TestApp;
     let redis: Redis;
@@ -97,9 +96,10 @@ describe('throttling [sqlite]', () => {
         REDIS_URL,
         REDIS_KEY_PREFIX: prefix,
       };
-      // Two replicas of one service: the same database, the same Redis.
-      first = await startTestApp(database, env);
-      second = await startTestApp(database, env);
+      // Two replicas sharing one Redis. Each has a SQLite file of its own (one service process
+      // per SQLite file); the superuser's key is the same in both.
+      first = await startTestApp(sqlite(), env);
+      second = await startTestApp(sqlite(), env);
       redis = new Redis(REDIS_URL);
     });
 
@@ -109,7 +109,7 @@ describe('throttling [sqlite]', () => {
         await redis.del(...keys);
       }
       redis.disconnect();
-      await second.app.close();
+      await second.close();
       await first.close();
     });
 
@@ -123,6 +123,21 @@ describe('throttling [sqlite]', () => {
 
     it('counts a key’s requests across replicas', async () => {
       const alice = await createUser(first);
+      // What a shared database would give both replicas: the same user and key rows.
+      for (const table of ['user', 'api_key']) {
+        const column = table === 'user' ? 'id' : 'user_id';
+        const rows = await first.dataSource.query<Record<string, unknown>[]>(
+          `SELECT * FROM "${table}" WHERE "${column}" = ?`,
+          [alice.id],
+        );
+        for (const row of rows) {
+          const names = Object.keys(row);
+          await second.dataSource.query(
+            `INSERT INTO "${table}" (${names.map((name) => `"${name}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
+            Object.values(row),
+          );
+        }
+      }
       for (const replica of [first, second, first, second]) {
         expect((await replica.api.get(MESSAGES, from('192.0.2.20', alice.key))).status).toBe(200);
       }
