@@ -1,7 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { PoolClient } from 'pg';
-import QueryStream from 'pg-query-stream';
+import { EndingQueryStream } from './ending-query-stream';
 import { DataSource } from 'typeorm';
 
 export type Row = Record<string, unknown>;
@@ -71,7 +71,7 @@ export class RowStreamer implements OnModuleDestroy {
   async *streamOn(client: PoolClient, sql: string, parameters: unknown[]): AsyncIterable<Row> {
     this.dataSource.logger.logQuery(sql, parameters);
     const stream = client.query(
-      new QueryStream(sql, parameters, { batchSize: POSTGRES_BATCH_ROWS }),
+      new EndingQueryStream(sql, parameters, { batchSize: POSTGRES_BATCH_ROWS }),
     );
     try {
       for await (const row of stream) {
@@ -100,7 +100,7 @@ export class RowStreamer implements OnModuleDestroy {
     try {
       const client = (await runner.connect()) as PoolClient;
       const stream = client.query(
-        new QueryStream(sql, parameters, { batchSize: POSTGRES_BATCH_ROWS }),
+        new EndingQueryStream(sql, parameters, { batchSize: POSTGRES_BATCH_ROWS }),
       );
       try {
         for await (const row of stream) {

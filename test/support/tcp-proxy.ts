@@ -7,6 +7,7 @@ import * as net from 'node:net';
 export class TcpProxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
+  private dropping = false;
   port = 0;
 
   constructor(
@@ -20,8 +21,16 @@ export class TcpProxy {
       return;
     }
     this.server = net.createServer((client) => {
+      this.sockets.add(client);
+      client.on('close', () => this.sockets.delete(client));
+      client.on('error', () => client.destroy());
+      if (this.dropping) {
+        // A partition: the connection seems open, and nothing ever comes back.
+        client.resume();
+        return;
+      }
       const upstream = net.connect(this.targetPort, this.targetHost);
-      for (const socket of [client, upstream]) {
+      for (const socket of [upstream]) {
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
@@ -32,6 +41,25 @@ export class TcpProxy {
     });
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  /**
+   * Silently drops everything, like a network partition: open connections stay open but nothing
+   * passes either way any more, new connections are accepted and then hear nothing. `heal()` ends it.
+   */
+  partition(): void {
+    this.dropping = true;
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.removeAllListeners('data');
+      // Reads go nowhere, so the sender never sees backpressure either.
+      socket.resume();
+    }
+  }
+
+  /** Ends a partition: new connections pass again (those cut off stay silent until closed). */
+  heal(): void {
+    this.dropping = false;
   }
 
   /** Cuts every open connection and refuses new ones. */
