@@ -85,8 +85,8 @@ for (const database of testDatabases()) {
       LOG_LEVEL: 'warn',
     };
     const started: ServiceProcess[] = [];
-    const start = async () => {
-      const service = await ServiceProcess.start(env);
+    const start = async (extra: Record<string, string> = {}) => {
+      const service = await ServiceProcess.start({ ...env, ...extra });
       started.push(service);
       return service;
     };
@@ -126,7 +126,8 @@ for (const database of testDatabases()) {
     });
 
     it('SIGTERM under load answers every request it received, refuses the rest, and exits 0', async () => {
-      const service = await start();
+      // At info, so that the test sees when the signal has been taken.
+      const service = await start({ LOG_LEVEL: 'info' });
       const flowId = randomUUID();
       // A large rename in flight when the signal comes (on SQLite it holds the event loop).
       await seed(service, flowId, 'large', 20_000);
@@ -194,8 +195,11 @@ for (const database of testDatabases()) {
       await new Promise((resolve) => setTimeout(resolve, 30));
       stopping = true;
       service.signal('SIGTERM');
-      // Sent right after the signal on the connections already open (on SQLite while the large
-      // rename still holds the event loop): received, so each is answered in full.
+      // Sent on the connections already open once the service has taken the signal: received, so
+      // each is answered in full (closing idle keep-alive connections at once would reset them).
+      while (!service.stdout.includes('SIGTERM received: shutting down')) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
       const onOpenConnections = Array.from({ length: 16 }, (_, index) =>
         onIdle(`${MESSAGES}?flow_id=${flowId}&session_id=w${index}`),
       );
