@@ -14,6 +14,7 @@ import { LoggingModule } from './logging/logging.module';
 import { createRootLogger } from './logging/root-logger';
 import { MetricsModule } from './metrics/metrics.module';
 import { MonitorModule } from './monitor/monitor.module';
+import { TracingModule } from './tracing/tracing.module';
 
 @Module({})
 export class AppModule {
@@ -28,6 +29,7 @@ export class AppModule {
         AuthModule,
         MonitorModule,
         HealthModule,
+        TracingModule,
       ],
       providers: [
         SuperuserBootstrap,
