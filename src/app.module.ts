@@ -15,6 +15,7 @@ import { LoggingModule } from './logging/logging.module';
 import { createRootLogger } from './logging/root-logger';
 import { MetricsModule } from './metrics/metrics.module';
 import { MonitorModule } from './monitor/monitor.module';
+import { TracingModule } from './tracing/tracing.module';
 
 @Module({})
 export class AppModule {
@@ -29,6 +30,7 @@ export class AppModule {
         AuthModule,
         MonitorModule,
         HealthModule,
+        TracingModule,
       ],
       providers: [
         SuperuserBootstrap,

@@ -1,3 +1,5 @@
+// First: tracing hooks http, pg and SQLite as they load (and loads nothing when it is off).
+import './tracing/start-tracing';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap/create-app';

@@ -7,10 +7,12 @@ import {
 } from '@nestjs/swagger';
 import { Response } from 'express';
 import { Public } from '../auth/public.decorator';
+import { ApiBodyParserErrors } from '../common/openapi/api-errors.decorator';
 import { HealthService } from './health.service';
 
 @ApiTags('Health')
 @Public()
+@ApiBodyParserErrors()
 @Controller()
 export class HealthController {
   constructor(private readonly health: HealthService) {}

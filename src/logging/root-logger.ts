@@ -1,6 +1,8 @@
 import pino, { DestinationStream, Logger, LoggerOptions } from 'pino';
 import pinoPretty from 'pino-pretty';
 import { AppConfig } from '../config/app.config';
+import { traceLogFields } from '../tracing/trace-log-fields';
+import { tracingStarted } from '../tracing/tracing-state';
 
 /** Where a key could show up if a request or its headers were ever logged whole. */
 const REDACTED_PATHS = [
@@ -22,6 +24,8 @@ export function createRootLogger(config: AppConfig, destination?: DestinationStr
     level: config.logLevel,
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    // With tracing on, a line written while a request is handled names its trace and span.
+    mixin: tracingStarted() ? traceLogFields : undefined,
   };
   if (config.logFormat === 'pretty') {
     const stream =

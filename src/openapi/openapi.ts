@@ -8,7 +8,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('monitor-service')
     .setDescription(
       "Stores the messages of LLM-app conversations and manages their sessions, compatible with Langflow's Monitor API. " +
-        'Authenticate with an API key: click "Authorize" and paste it.',
+        'Authenticate with an API key: click "Authorize" and paste it.\n\n' +
+        'A method that a path does not list here answers `405 Method Not Allowed`, with an `Allow` ' +
+        'header naming the methods it has; `OPTIONS` too, unless CORS_ORIGINS is set (then every ' +
+        '`OPTIONS` is a CORS preflight, answered 204). An unknown path answers 404. Every route that ' +
+        'needs a key can answer 429 (throttling, see each operation); the health probes cannot.',
     )
     .setVersion('0.1.0')
     .setLicense(
@@ -41,7 +45,41 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   });
   markOpenOperations(document);
   anyTypedValidationInput(document);
+  oneSessionPath(document);
   return document;
+}
+
+const SESSION_PATH = '/api/v1/monitor/messages/session/{session_id}';
+const RENAME_PATH = '/api/v1/monitor/messages/session/{old_session_id}';
+
+/**
+ * The rename names the session in its path `old_session_id` (Langflow's name, which its 422s use
+ * in `loc`) and the session delete names it `session_id`. OAS forbids two paths that differ only in
+ * a parameter's name, so the document lists both operations under `{session_id}`; nothing changes
+ * on the wire, where a path parameter has no name.
+ */
+function oneSessionPath(document: OpenAPIObject): void {
+  const rename = document.paths[RENAME_PATH];
+  const session = document.paths[SESSION_PATH];
+  if (!rename || !session) {
+    return;
+  }
+  for (const method of METHODS) {
+    const operation = rename[method];
+    if (!operation) {
+      continue;
+    }
+    for (const parameter of operation.parameters ?? []) {
+      if ('in' in parameter && parameter.in === 'path' && parameter.name === 'old_session_id') {
+        parameter.name = 'session_id';
+        parameter.description =
+          `${parameter.description ?? ''}\n\nLangflow calls this parameter \`old_session_id\`, and ` +
+          'so do the validation errors of this route (`"loc": ["path", "old_session_id"]`).';
+      }
+    }
+    session[method] = operation;
+  }
+  delete document.paths[RENAME_PATH];
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;

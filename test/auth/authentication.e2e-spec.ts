@@ -244,7 +244,7 @@ describeEachDatabase('authentication', (ctx) => {
       expect(response.status).toBe(200);
       expect(response.body.openapi).toMatch(/^3\./);
       expect(Object.keys(response.body.paths)).toContain(
-        '/api/v1/monitor/messages/session/{old_session_id}',
+        '/api/v1/monitor/messages/session/{session_id}',
       );
     });
 

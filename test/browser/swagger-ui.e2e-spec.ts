@@ -22,7 +22,7 @@ const SCREENSHOT = path.join(os.tmpdir(), 'monitor-swagger-ui-rename.png');
 // Ids with a space and a slash: Swagger UI must percent-encode them for the rename to find them.
 const OLD_SESSION = 'browser chat/42';
 const NEW_SESSION = 'browser chat/42 archived';
-const RENAME_PATH = '/api/v1/monitor/messages/session/{old_session_id}';
+const RENAME_PATH = '/api/v1/monitor/messages/session/{session_id}';
 
 if (!HAS_CHROMIUM && process.env.CI) {
   // In CI a skipped browser test would hide a broken Swagger UI: it fails instead.
@@ -145,7 +145,7 @@ describeInBrowser('Swagger UI in Chromium', () => {
         RENAME_PATH,
       );
       await operation.getByRole('button', { name: 'Try it out' }).click();
-      await operation.locator('tr[data-param-name="old_session_id"] input').fill(OLD_SESSION);
+      await operation.locator('tr[data-param-name="session_id"] input').fill(OLD_SESSION);
       await operation.locator('tr[data-param-name="new_session_id"] input').fill(NEW_SESSION);
       await operation.getByRole('button', { name: 'Execute' }).click();
 

@@ -33,8 +33,8 @@ export async function renameThroughClient(
   if (added.error !== undefined) {
     throw new Error('ingest failed: ' + JSON.stringify(added.error));
   }
-  const renamed = await client.PATCH('/api/v1/monitor/messages/session/{old_session_id}', {
-    params: { path: { old_session_id: 'chat 1' }, query: { new_session_id: 'chat 2' } },
+  const renamed = await client.PATCH('/api/v1/monitor/messages/session/{session_id}', {
+    params: { path: { session_id: 'chat 1' }, query: { new_session_id: 'chat 2' } },
   });
   if (renamed.error !== undefined) {
     throw new Error('rename failed: ' + JSON.stringify(renamed.error));

@@ -18,6 +18,10 @@ const SERVICE_VARIABLES = [
   'TRUSTED_PROXIES',
   'MIGRATIONS_RUN',
   'SPOOL_DIR',
+  // A developer's own collector must not receive the tests' spans, nor turn tracing on in them.
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_SDK_DISABLED',
 ];
 
 export interface ProcessResult {

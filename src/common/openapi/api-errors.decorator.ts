@@ -114,6 +114,30 @@ export const BODY_TOO_LARGE_ERROR = {
   detail: 'Request body too large: the limit is 10 MiB',
 };
 
+/**
+ * The 413 and 422 of a route that takes no body: the JSON body parser runs before every route, so
+ * even a health probe sent with a body answers them when the body is over the limit or is not
+ * JSON. Open routes only: on the others ApiErrors and the route's own 422 say more.
+ */
+export function ApiBodyParserErrors(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiResponse({
+      status: 413,
+      description: `${BODY_TOO_LARGE_ERROR.description} (The route takes no body.)`,
+      type: ErrorDto,
+      example: { detail: BODY_TOO_LARGE_ERROR.detail },
+    }),
+    ApiResponse({
+      status: 422,
+      description: 'A body sent with `Content-Type: application/json` that is not JSON.',
+      type: ValidationErrorDto,
+      example: {
+        detail: [{ type: 'json_invalid', loc: ['body'], msg: 'JSON decode error', input: null }],
+      },
+    }),
+  );
+}
+
 /** One 422 example: a single issue. */
 export function issueExample(
   summary: string,
