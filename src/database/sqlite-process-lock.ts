@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ConfigError } from '../config/app.config';
 import { DatabaseTarget } from '../config/database-url';
 
@@ -21,6 +23,8 @@ export class SqliteProcessLock {
     if (target.kind !== 'sqlite' || target.file === ':memory:') {
       return undefined;
     }
+    // A first start: the database's folder does not exist yet.
+    fs.mkdirSync(path.dirname(target.file), { recursive: true });
     const lockFile = `${target.file}.lock`;
     const database = new Database(lockFile, { timeout: 0 });
     try {

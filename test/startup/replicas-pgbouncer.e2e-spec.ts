@@ -173,6 +173,111 @@ describePostgres('replicas behind PgBouncer [postgres via pgbouncer]', () => {
     await expectMigratedOnceInSchema();
   });
 
+  it('two replicas through transaction mode take mixed renames (merge and reject), ingests, lists and exports, then a rolling restart of one under load from the other: no 5xx, every message exactly once', async () => {
+    const bouncer = await startBouncer('transaction');
+    const replicas = await Promise.all([1, 2].map(() => startReplica(replicaEnv(bouncer))));
+    const flowId = randomUUID();
+    const acknowledged: string[] = [];
+    const failures: string[] = [];
+    let rounds = 0;
+    const expectAnswer = (what: string, status: number, allowed: number[]) => {
+      if (!allowed.includes(status)) {
+        failures.push(`${what}: ${status}`);
+      }
+    };
+    const exportLines = async (replica: ServiceProcess): Promise<number> => {
+      try {
+        const response = await fetch(
+          `${replica.baseUrl}/api/v1/monitor/messages/export?flow_id=${flowId}`,
+          { headers: { 'x-api-key': ADMIN_KEY } },
+        );
+        const text = await response.text();
+        for (const line of text.split('\n').filter(Boolean)) {
+          JSON.parse(line);
+        }
+        return response.status;
+      } catch {
+        return 0;
+      }
+    };
+    const worker = async (index: number, targets: () => ServiceProcess[], until: () => boolean) => {
+      for (let round = 0; !until(); round += 1) {
+        const pick = targets();
+        const replica = pick[(index + round) % pick.length];
+        const [from, to] = [`s${(index + round) % 4}`, `s${(index + round + 1) % 4}`];
+        const ingest = await call(replica, 'POST', '/api/v1/monitor/messages', [
+          {
+            flow_id: flowId,
+            session_id: from,
+            sender: 'User',
+            sender_name: 'User',
+            text: `w${index}r${round}`,
+          },
+        ]);
+        expectAnswer('ingest', ingest.status, [201]);
+        if (ingest.status === 201) {
+          acknowledged.push((ingest.body as { id: string }[])[0].id);
+        }
+        const rename = await call(
+          replica,
+          'PATCH',
+          `/api/v1/monitor/messages/session/${from}?new_session_id=${to}` +
+            (round % 2 ? '&on_conflict=reject' : ''),
+        );
+        // 404: another worker moved the session first; 409: a rejecting rename met a session.
+        expectAnswer('rename', rename.status, [200, 404, 409]);
+        const list = await call(replica, 'GET', `/api/v1/monitor/messages?flow_id=${flowId}`);
+        expectAnswer('list', list.status, [200]);
+        if (round % 5 === 0) {
+          expectAnswer('export', await exportLines(replica), [200]);
+        }
+        rounds += 1;
+      }
+    };
+
+    // Mixed load split across both replicas.
+    const seconds = Number(process.env.REPLICA_LOAD_SECONDS ?? 10);
+    const mixedUntil = Date.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        worker(
+          index,
+          () => replicas,
+          () => Date.now() > mixedUntil,
+        ),
+      ),
+    );
+    const mixedRounds = rounds;
+
+    // A rolling restart of the second replica while the first carries the load.
+    let restarted = false;
+    const load = Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        worker(
+          index,
+          () => [replicas[0]],
+          () => restarted,
+        ),
+      ),
+    );
+    const result = await replicas[1].stop('SIGTERM');
+    expect(result.code).toBe(0);
+    replicas[1] = await startReplica(replicaEnv(bouncer));
+    expect((await call(replicas[1], 'GET', '/health_check')).status).toBe(200);
+    restarted = true;
+    await load;
+
+    expect(failures).toEqual([]);
+    expect(mixedRounds).toBeGreaterThan(20);
+    expect(rounds).toBeGreaterThan(mixedRounds);
+    for (const replica of replicas) {
+      const listed = await call(replica, 'GET', `/api/v1/monitor/messages?flow_id=${flowId}`);
+      const ids = (listed.body as { id: string }[]).map((message) => message.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.sort()).toEqual([...acknowledged].sort());
+    }
+  });
+
   it('session mode serves the same, with the tables in DATABASE_SCHEMA', async () => {
     const bouncer = await startBouncer('session');
     const replica = await startReplica(replicaEnv(bouncer));
