@@ -142,4 +142,5 @@ describeEachDatabase(
       ).toEqual(['m9', 'm10']);
     });
   },
+  { pgbouncer: true },
 );
