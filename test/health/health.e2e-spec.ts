@@ -32,13 +32,9 @@ describePostgres('while PostgreSQL is unreachable [postgres]', () => {
   let testApp: TestApp;
 
   beforeAll(async () => {
-    const target = new URL(postgres!.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    const viaProxy = new URL(postgres!.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    testApp = await startTestApp({ ...postgres!, url: viaProxy.toString() });
+    const front = await TcpProxy.inFrontOf(postgres!.url);
+    proxy = front.proxy;
+    testApp = await startTestApp({ ...postgres!, url: front.url });
   });
 
   afterAll(async () => {

@@ -67,13 +67,9 @@ describePostgres('database faults between the service and PostgreSQL [postgres]'
   let key: string;
 
   beforeAll(async () => {
-    const target = new URL(postgres!.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    const viaProxy = new URL(postgres!.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    testApp = await startTestApp({ ...postgres!, url: viaProxy.toString() }, BOUNDS);
+    const front = await TcpProxy.inFrontOf(postgres!.url);
+    proxy = front.proxy;
+    testApp = await startTestApp({ ...postgres!, url: front.url }, BOUNDS);
     ({
       apiKey: { plainKey: key },
     } = await testApp.app.get(UsersService).create('fault-user'));

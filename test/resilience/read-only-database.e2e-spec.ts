@@ -1,9 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { UsersService } from '../../src/auth/users.service';
 import { ingestSession } from '../factories/messages';
 import { testDatabases } from '../support/databases';
-import { createDatabase, dropDatabase } from '../support/pgbouncer';
+import { adminQuery, createDatabase, dropDatabase } from '../support/pgbouncer';
 import { startTestApp, TestApp } from '../support/test-app';
 
 jest.setTimeout(120_000);
@@ -20,15 +19,7 @@ describePostgres('a read-only database [postgres]', () => {
   let adminUrl: string;
   let testApp: TestApp;
 
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string) => adminQuery(adminUrl, sql);
   /** New connections see the setting; the service's existing ones are ended so it reconnects. */
   const setReadOnly = async (on: boolean) => {
     await admin(

@@ -121,7 +121,8 @@ export async function dropDatabase(url: string, name: string): Promise<void> {
   await adminQuery(url, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 }
 
-async function adminQuery(url: string, sql: string): Promise<void> {
+/** One statement on its own connection to `url` (creating databases, changing settings). */
+export async function adminQuery(url: string, sql: string): Promise<void> {
   const { Client } = await import('pg');
   const client = new Client({ connectionString: url });
   await client.connect();

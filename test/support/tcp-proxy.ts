@@ -15,6 +15,17 @@ export class TcpProxy {
     private readonly targetPort: number,
   ) {}
 
+  /** A started proxy in front of the database of a `postgres://` URL, and the URL through it. */
+  static async inFrontOf(databaseUrl: string): Promise<{ proxy: TcpProxy; url: string }> {
+    const target = new URL(databaseUrl);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.start();
+    const viaProxy = new URL(databaseUrl);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    return { proxy, url: viaProxy.toString() };
+  }
+
   /** Starts (or restarts, on the same port) accepting and forwarding connections. */
   async start(): Promise<void> {
     if (this.server) {
