@@ -38,6 +38,13 @@ describe('loadAppConfig', () => {
       scale: {
         migrationsRun: true,
         spoolDirectory: expect.any(String),
+        poolSize: 10,
+        connectTimeoutMs: 5000,
+        statementTimeoutMs: 60_000,
+        idleInTransactionTimeoutMs: 10_000,
+        keepAliveMs: 10_000,
+        healthCheckTimeoutMs: 2000,
+        shutdownTimeoutMs: 25_000,
       },
       http: {
         jsonMaxDepth: 64,
@@ -241,9 +248,43 @@ describe('loadAppConfig', () => {
 
   it('reads the scale settings', () => {
     expect(
-      loadAppConfig({ MIGRATIONS_RUN: 'false', SPOOL_DIR: '/var/spool/monitor' }).scale,
-    ).toEqual({ migrationsRun: false, spoolDirectory: '/var/spool/monitor' });
+      loadAppConfig({
+        MIGRATIONS_RUN: 'false',
+        SPOOL_DIR: '/var/spool/monitor',
+        DATABASE_POOL_SIZE: '4',
+        DATABASE_CONNECT_TIMEOUT: '1.5',
+        DATABASE_STATEMENT_TIMEOUT: '30',
+        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT: '2',
+        DATABASE_KEEPALIVE: '5',
+        HEALTH_CHECK_TIMEOUT: '0.5',
+        SHUTDOWN_TIMEOUT: '10',
+      }).scale,
+    ).toEqual({
+      migrationsRun: false,
+      spoolDirectory: '/var/spool/monitor',
+      poolSize: 4,
+      connectTimeoutMs: 1500,
+      statementTimeoutMs: 30_000,
+      idleInTransactionTimeoutMs: 2000,
+      keepAliveMs: 5000,
+      healthCheckTimeoutMs: 500,
+      shutdownTimeoutMs: 10_000,
+    });
     expect(loadAppConfig({ MIGRATIONS_RUN: 'TRUE' }).scale.migrationsRun).toBe(true);
+  });
+
+  it('refuses a pool size or database timeout that is not a positive number', () => {
+    expect(
+      problemsOf({
+        DATABASE_POOL_SIZE: '0',
+        DATABASE_STATEMENT_TIMEOUT: 'soon',
+        SHUTDOWN_TIMEOUT: '-1',
+      }),
+    ).toEqual([
+      'DATABASE_POOL_SIZE must be a whole number from 1 to 1000, got "0".',
+      'DATABASE_STATEMENT_TIMEOUT must be a number of seconds above 0 and at most 86400, got "soon".',
+      'SHUTDOWN_TIMEOUT must be a number of seconds above 0 and at most 86400, got "-1".',
+    ]);
   });
 
   it('refuses a MIGRATIONS_RUN that is not true or false', () => {
