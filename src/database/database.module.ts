@@ -20,7 +20,7 @@ export class DatabaseModule {
           useFactory: () => ({
             ...buildDataSourceOptions(config.database, {
               schema: config.databaseSchema,
-              logger: new SqlLogger(),
+              logger: new SqlLogger(config.logLevel === 'trace'),
             }),
             retryAttempts: 5,
             retryDelay: 2000,
