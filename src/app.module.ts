@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ApiKeyGuard } from './auth/api-key.guard';
 import { AuthModule } from './auth/auth.module';
 import { SuperuserBootstrap } from './auth/superuser.bootstrap';
 import { ApiExceptionFilter } from './common/http/api-exception.filter';
-import { BodyParseErrorInterceptor } from './common/http/body-parse-error.interceptor';
-import { MalformedPathInterceptor } from './common/http/malformed-path.interceptor';
+import { UnreadableRequestGuard } from './common/http/unreadable-request.guard';
 import { RequestValidationPipe } from './common/validation/request-validation.pipe';
 import { AppConfig } from './config/app.config';
 import { AppConfigModule } from './config/config.module';
@@ -34,10 +34,13 @@ export class AppModule {
       ],
       providers: [
         SuperuserBootstrap,
+        // Global guards run in this order: authentication (403, 429) comes before a 422 for a
+        // path or body that could not be read. No global interceptor: any one would put every
+        // request through Nest's rxjs pipeline (see UnreadableRequestGuard).
+        { provide: APP_GUARD, useExisting: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: UnreadableRequestGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_PIPE, useClass: RequestValidationPipe },
-        { provide: APP_INTERCEPTOR, useClass: MalformedPathInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: BodyParseErrorInterceptor },
       ],
     };
   }

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG } from '../config/app-config.token';
 import { AppConfig } from '../config/app.config';
@@ -12,7 +11,8 @@ import { UsersService } from './users.service';
 
 /**
  * Users, API keys, and the guard that authenticates every route not marked @Public, with its
- * throttling of failed authentications and per-key rates.
+ * throttling of failed authentications and per-key rates. AppModule makes the guard global, so
+ * that the order of the global guards is set in one place.
  */
 @Module({
   imports: [
@@ -22,12 +22,7 @@ import { UsersService } from './users.service';
     }),
   ],
   controllers: [ApiKeyController],
-  providers: [
-    ApiKeyService,
-    UsersService,
-    RequestThrottle,
-    { provide: APP_GUARD, useClass: ApiKeyGuard },
-  ],
-  exports: [ApiKeyService, UsersService],
+  providers: [ApiKeyService, UsersService, RequestThrottle, ApiKeyGuard],
+  exports: [ApiKeyService, UsersService, ApiKeyGuard],
 })
 export class AuthModule {}

@@ -36,7 +36,7 @@ export class DatabaseModule {
             ...buildDataSourceOptions(config.database, {
               schema: config.databaseSchema,
               limits: config.scale,
-              logger: new SqlLogger(),
+              logger: new SqlLogger(config.logLevel === 'trace'),
             }),
             retryAttempts: 5,
             retryDelay: 2000,

@@ -12,6 +12,12 @@ export class SqlLogger implements TypeOrmLogger {
   private readonly logger = new NestLogger('SQL');
   private readonly listeners = new Set<QueryListener>();
 
+  /**
+   * @param logsStatements whether statements are logged (at verbose, LOG_LEVEL=trace): when they
+   * would be dropped, they are not handed to the logger at all, which costs every statement.
+   */
+  constructor(private readonly logsStatements = true) {}
+
   /** Calls the listener with every statement until the returned function is called. */
   subscribe(listener: QueryListener): () => void {
     this.listeners.add(listener);
@@ -22,7 +28,9 @@ export class SqlLogger implements TypeOrmLogger {
     for (const listener of this.listeners) {
       listener(query);
     }
-    this.logger.verbose(query);
+    if (this.logsStatements) {
+      this.logger.verbose(query);
+    }
   }
 
   logQueryError(error: string | Error, query: string): void {

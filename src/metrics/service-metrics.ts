@@ -84,12 +84,8 @@ export class ServiceMetrics {
   readonly observeRequests = (request: Request, response: Response, next: NextFunction): void => {
     this.inFlight.inc();
     const stopTimer = this.requestDuration.startTimer();
-    let done = false;
-    const onDone = () => {
-      if (done) {
-        return;
-      }
-      done = true;
+    // A response emits 'close' once, after 'finish' or when the connection went first.
+    response.once('close', () => {
       this.inFlight.dec();
       stopTimer({
         method: request.method,
@@ -97,9 +93,7 @@ export class ServiceMetrics {
         route: routeTemplate(request) ?? 'unmatched',
         status: response.writableFinished ? String(response.statusCode) : 'aborted',
       });
-    };
-    response.once('finish', onDone);
-    response.once('close', onDone);
+    });
     next();
   };
 

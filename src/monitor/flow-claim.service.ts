@@ -1,8 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { CompiledQuery, compileQuery } from '../database/compiled-query';
+import { insertRows } from '../database/insert-rows';
 import { FlowNotFoundError } from './errors/flow-not-found.error';
 import { Flow } from './flow.entity';
+
+/** Batches of up to this many flows (most have one) check for a foreign flow with a kept query. */
+const MAX_COMPILED_FLOW_COUNT = 16;
 
 /**
  * Makes flows the caller's inside a writing transaction: the one rule every ingest route shares.
@@ -10,6 +15,9 @@ import { Flow } from './flow.entity';
  */
 @Injectable()
 export class FlowClaimService {
+  /** The foreign-flow check, built once per number of flows (its IN list has one per flow). */
+  private readonly foreignQueries = new Map<number, CompiledQuery<string>>();
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
@@ -31,23 +39,51 @@ export class FlowClaimService {
         await this.lockFlow(manager, flowId);
       }
     }
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(Flow)
-      .values(sorted.map((id) => ({ id, userId: ownerId, createdAt: now })))
-      .orIgnore()
-      .updateEntity(false)
-      .execute();
-    const foreign = await manager
-      .createQueryBuilder(Flow, 'f')
-      .where('f.id IN (:...flowIds)', { flowIds: sorted })
-      .andWhere('f.userId <> :ownerId', { ownerId })
-      .getExists();
-    if (foreign) {
+    const claimed = sorted.map((id) =>
+      Object.assign(new Flow(), { id, userId: ownerId, createdAt: now }),
+    );
+    // One statement for all of them, as many as there are.
+    await insertRows(manager, Flow, claimed, Math.max(claimed.length, 1), { orIgnore: true });
+    if (await this.anyForeign(manager, ownerId, sorted)) {
       throw new FlowNotFoundError();
     }
     return sorted;
+  }
+
+  /** Whether any of the flows belongs to another user. */
+  private async anyForeign(
+    manager: EntityManager,
+    ownerId: string,
+    flowIds: string[],
+  ): Promise<boolean> {
+    const count = flowIds.length;
+    if (count === 0 || count > MAX_COMPILED_FLOW_COUNT) {
+      return manager
+        .createQueryBuilder(Flow, 'f')
+        .where('f.id IN (:...flowIds)', { flowIds })
+        .andWhere('f.userId <> :ownerId', { ownerId })
+        .getExists();
+    }
+    let query = this.foreignQueries.get(count);
+    if (!query) {
+      const names = [...flowIds.map((_, index) => `flow${index}`), 'ownerId'];
+      query = compileQuery(names, (p) =>
+        this.dataSource
+          .createQueryBuilder(Flow, 'f')
+          .select('1', 'found')
+          .where('f.id IN (:...flowIds)', { flowIds: names.slice(0, count).map((name) => p[name]) })
+          .andWhere('f.userId <> :ownerId', { ownerId: p.ownerId })
+          .limit(1)
+          .getQueryAndParameters(),
+      );
+      this.foreignQueries.set(count, query);
+    }
+    const values: Record<string, unknown> = { ownerId };
+    flowIds.forEach((id, index) => {
+      values[`flow${index}`] = id;
+    });
+    const rows = await manager.query<unknown[]>(query.sql, query.parameters(values));
+    return rows.length > 0;
   }
 
   /** PostgreSQL: the same per-flow lock as `claim`, for a change to one existing flow. */

@@ -42,6 +42,16 @@ export function jsonBodyParser(limits: JsonBodyLimits): RequestHandler {
       next();
       return;
     }
+    if (request.headers['content-type'] === undefined) {
+      // Not JSON nor an upload (a PATCH of a rename sends `Content-Length: 0` and no type): only
+      // the declared size can refuse it.
+      if (declared !== undefined && Number(declared) > limits.limitBytes) {
+        refuseTooLarge(request, response, limits.limitBytes);
+        return;
+      }
+      next();
+      return;
+    }
     // NDJSON is the import's streamed upload: read line by line in constant memory, of any size.
     const streamedUpload = request.is(STREAMED_UPLOAD_TYPES) !== false;
     if (!streamedUpload && declared !== undefined && Number(declared) > limits.limitBytes) {

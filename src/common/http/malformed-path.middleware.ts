@@ -9,7 +9,7 @@ export type RequestWithMalformedPath = Request & { [MALFORMED_PATH_SEGMENTS]?: s
  * Express's router answers a path parameter it cannot percent-decode with a 400 of its own,
  * before the guards run. Such a segment is escaped here instead (its `%` become `%25`, so that
  * the parameter decodes to the raw text) and remembered, so that the request is routed as usual,
- * authenticated first, and only then refused with a 422 (MalformedPathInterceptor).
+ * authenticated first, and only then refused with a 422 (UnreadableRequestGuard).
  */
 export function malformedPathMiddleware(): RequestHandler {
   return (request: Request, _response: Response, next: NextFunction) => {

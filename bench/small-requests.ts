@@ -1,0 +1,365 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { generateApiKey } from '../src/auth/api-key-format';
+import { ensureBuilt } from './build';
+import { openBenchDatabase } from './database';
+import { currentLoadAverage } from './machine';
+import { WORK_DIR } from './paths';
+import { ServiceProcess } from './service';
+import { percentile, round } from './stats';
+
+const USAGE = `Usage: npx ts-node --transpile-only bench/small-requests.ts [options]
+
+A targeted load of the small-request routes, for before/after work on them (not part of
+npm run bench): the service built from the work tree (dist/, rebuilt when stale), other builds to
+compare it with (a copy of an older dist/ under the repository, e.g. bench/.work/base/dist, so
+that it finds node_modules), and the plain floor server (bench/plain-server.ts: /health and the
+rename only), all on one database (SQLite, or PostgreSQL with BENCH_DATABASE_URL), their loads
+interleaved in rotating rounds. Besides rates it reports each server's CPU time per request
+(main thread from /proc/<pid>/schedstat, whole process from /proc/<pid>/stat), which a shared
+machine disturbs less than the rates.
+
+Scenarios (32 connections): GET /health; renames of 20-message sessions (each connection its
+own session, ping-ponged); GET /api/v1/monitor/messages?session_id= of a 20-message session;
+GET /api/v1/monitor/messages/{id}; POST /api/v1/monitor/messages of one message.
+
+  --scenarios LIST   health,rename,list,get,ingest (default: all)
+  --seconds S        load time per server and scenario, split over the rounds (default 6)
+  --rounds N         rounds per scenario, the servers' order rotating (default 3)
+  --connections N    keep-alive connections (default 32)
+  --base DIR         the same as --compare base=DIR
+  --compare NAME=DIR another build to compare, by name (repeatable)
+  --profile NAME     run that server (service or a build's name) with --cpu-prof; the profile
+                     and windows-<pid>.json land in bench/.work/profiles/, for
+                     bench/profile-summary.ts FILE --window SCENARIO
+`;
+
+interface Options {
+  scenarios: string[];
+  seconds: number;
+  rounds: number;
+  connections: number;
+  /** Other builds to compare, by name. */
+  builds: { name: string; dist: string }[];
+  profile?: string;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = {
+    scenarios: ['health', 'rename', 'list', 'get', 'ingest'],
+    seconds: 6,
+    rounds: 3,
+    connections: 32,
+    builds: [],
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    const value = () => argv[(i += 1)] ?? '';
+    switch (argv[i]) {
+      case '--scenarios':
+        options.scenarios = value().split(',');
+        break;
+      case '--seconds':
+        options.seconds = Number(value());
+        break;
+      case '--rounds':
+        options.rounds = Number(value());
+        break;
+      case '--connections':
+        options.connections = Number(value());
+        break;
+      case '--base':
+        options.builds.push({ name: 'base', dist: path.resolve(value()) });
+        break;
+      case '--compare': {
+        const [name, dist] = value().split('=');
+        options.builds.push({ name, dist: path.resolve(dist ?? '') });
+        break;
+      }
+      case '--profile':
+        options.profile = value();
+        break;
+      default:
+        process.stdout.write(USAGE);
+        process.exit(argv[i] === '--help' ? 0 : 2);
+    }
+  }
+  return options;
+}
+
+interface Request {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** One request on a keep-alive agent; resolves with the status once the answer is read. */
+function send(agent: http.Agent, url: URL, request: Request): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...request.headers };
+    if (request.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(request.body));
+    }
+    const outgoing = http.request(
+      {
+        agent,
+        hostname: url.hostname,
+        port: url.port,
+        method: request.method,
+        path: request.path,
+        headers,
+      },
+      (response) => {
+        response.on('data', () => undefined);
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(request.body);
+  });
+}
+
+class Samples {
+  latencies: number[] = [];
+  errors = 0;
+  seconds = 0;
+  /** CPU time of the server's main thread while it was under load, in nanoseconds. */
+  mainThreadNs = 0;
+  /** CPU time of the whole server process (GC and libuv threads too), in nanoseconds. */
+  processNs = 0;
+  firstError?: string;
+}
+
+/** Nanoseconds on the CPU: the main thread's (schedstat) and the process's (stat, in ticks). */
+function cpuTimes(pid: number): { mainThreadNs: number; processNs: number } {
+  const schedstat = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ');
+  // Fields 14 and 15 after the command name are utime and stime, in clock ticks (100 a second).
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { mainThreadNs: Number(schedstat[0]), processNs: ticks * 1e7 };
+}
+
+async function load(
+  pid: number,
+  baseUrl: string,
+  connections: number,
+  seconds: number,
+  next: (connection: number) => Request,
+  samples: Samples,
+): Promise<void> {
+  const url = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const loop = async (connection: number, until: number, record: boolean) => {
+    while (performance.now() < until) {
+      const request = next(connection);
+      const startedAt = performance.now();
+      let failure: string | undefined;
+      try {
+        const status = await send(agent, url, request);
+        if (status < 200 || status >= 300) {
+          failure = `${request.method} ${request.path}: HTTP ${status}`;
+        }
+      } catch (error) {
+        failure = `${request.method} ${request.path}: ${(error as Error).message}`;
+      }
+      if (record) {
+        samples.latencies.push(performance.now() - startedAt);
+        if (failure) {
+          samples.errors += 1;
+          samples.firstError ??= failure;
+        }
+      }
+    }
+  };
+  try {
+    const warmup = performance.now() + 500;
+    await Promise.all(Array.from({ length: connections }, (_, i) => loop(i, warmup, false)));
+    const cpuBefore = cpuTimes(pid);
+    const startedAt = performance.now();
+    const until = startedAt + seconds * 1000;
+    await Promise.all(Array.from({ length: connections }, (_, i) => loop(i, until, true)));
+    samples.seconds += (performance.now() - startedAt) / 1000;
+    const cpuAfter = cpuTimes(pid);
+    samples.mainThreadNs += cpuAfter.mainThreadNs - cpuBefore.mainThreadNs;
+    samples.processNs += cpuAfter.processNs - cpuBefore.processNs;
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  ensureBuilt();
+  const database = openBenchDatabase();
+  const apiKey = generateApiKey();
+  const profileDir = path.join(WORK_DIR, 'profiles');
+  const servers: Record<string, ServiceProcess> = {};
+  const windows: { name: string; startUs: number; endUs: number }[] = [];
+  try {
+    servers.service = await ServiceProcess.start({
+      env: database.serviceEnv,
+      apiKey,
+      profileDir: options.profile === 'service' ? profileDir : undefined,
+    });
+    for (const build of options.builds) {
+      servers[build.name] = await ServiceProcess.start({
+        env: database.serviceEnv,
+        apiKey,
+        entry: [path.join(build.dist, 'src', 'main.js')],
+        profileDir: options.profile === build.name ? profileDir : undefined,
+      });
+    }
+    servers.plain = await ServiceProcess.start({
+      env: database.plainEnv,
+      apiKey,
+      entry: ['-r', 'ts-node/register/transpile-only', path.join('bench', 'plain-server.ts')],
+    });
+    await database.connect();
+    const adminId = await database.userId('admin');
+    const flowId = await database.createFlow(adminId);
+    const pairs = Array.from({ length: options.connections }, () => false);
+    for (let i = 0; i < options.connections; i += 1) {
+      await database.seedSession(flowId, `load-${i}-a`, 20);
+    }
+    await database.seedSession(flowId, 'list-target', 20);
+    await database.analyze();
+    const headers = { 'x-api-key': apiKey };
+    // A message id to get: the service lists the session once.
+    const listed = await fetch(
+      `${servers.service.baseUrl}/api/v1/monitor/messages?session_id=list-target`,
+      { headers },
+    );
+    const messageIds = ((await listed.json()) as { id: string }[]).map((m) => m.id);
+
+    const scenarios: Record<string, { servers: string[]; next: (c: number) => Request }> = {
+      health: {
+        servers: Object.keys(servers),
+        next: () => ({ method: 'GET', path: '/health' }),
+      },
+      rename: {
+        servers: Object.keys(servers),
+        next: (connection) => {
+          const from = `load-${connection}-${pairs[connection] ? 'b' : 'a'}`;
+          pairs[connection] = !pairs[connection];
+          const to = `load-${connection}-${pairs[connection] ? 'b' : 'a'}`;
+          return {
+            method: 'PATCH',
+            path: `/api/v1/monitor/messages/session/${from}?new_session_id=${to}`,
+            headers,
+          };
+        },
+      },
+      list: {
+        servers: Object.keys(servers).filter((name) => name !== 'plain'),
+        next: () => ({
+          method: 'GET',
+          path: '/api/v1/monitor/messages?session_id=list-target',
+          headers,
+        }),
+      },
+      get: {
+        servers: Object.keys(servers).filter((name) => name !== 'plain'),
+        next: (connection) => ({
+          method: 'GET',
+          path: `/api/v1/monitor/messages/${messageIds[connection % messageIds.length]}`,
+          headers,
+        }),
+      },
+      ingest: {
+        servers: Object.keys(servers).filter((name) => name !== 'plain'),
+        next: (connection) => ({
+          method: 'POST',
+          path: '/api/v1/monitor/messages',
+          headers,
+          body: JSON.stringify([
+            {
+              flow_id: flowId,
+              session_id: `ingest-${connection}`,
+              sender: 'User',
+              sender_name: 'User',
+              text: `Hello ${randomUUID()}, can you help me reset my password?`,
+              properties: { source: 'web' },
+            },
+          ]),
+        }),
+      },
+    };
+
+    process.stdout.write(
+      `load average ${currentLoadAverage()}, ${options.connections} connections, ${options.seconds} s per server and scenario in ${options.rounds} rounds\n`,
+    );
+    for (const name of options.scenarios) {
+      const scenario = scenarios[name];
+      const samples = Object.fromEntries(scenario.servers.map((server) => [server, new Samples()]));
+      for (let round = 0; round < options.rounds; round += 1) {
+        const order = scenario.servers.map(
+          (_, i) => scenario.servers[(i + round) % scenario.servers.length],
+        );
+        for (const server of order) {
+          const start = process.hrtime.bigint();
+          await load(
+            servers[server].pid,
+            servers[server].baseUrl,
+            options.connections,
+            options.seconds / options.rounds,
+            scenario.next,
+            samples[server],
+          );
+          if (server === options.profile) {
+            const end = process.hrtime.bigint();
+            windows.push({ name, startUs: Number(start / 1000n), endUs: Number(end / 1000n) });
+          }
+        }
+      }
+      const rates: Record<string, number> = {};
+      const cpu: Record<string, number> = {};
+      const parts = scenario.servers.map((server) => {
+        const s = samples[server];
+        const sorted = [...s.latencies].sort((a, b) => a - b);
+        rates[server] = s.latencies.length / s.seconds;
+        cpu[server] = s.mainThreadNs / 1000 / s.latencies.length;
+        const processUs = s.processNs / 1000 / s.latencies.length;
+        const errors = s.errors ? `, ${s.errors} errors (${s.firstError})` : '';
+        return (
+          `${server} ${Math.round(rates[server])} rps, p50 ${round(percentile(sorted, 0.5), 1)} ms, p99 ${round(percentile(sorted, 0.99), 1)} ms, ` +
+          `CPU a request ${round(cpu[server], 0)} us main thread, ${round(processUs, 0)} us process${errors}`
+        );
+      });
+      const ratios: string[] = [];
+      const builds = scenario.servers.filter((server) => server !== 'plain');
+      if (rates.plain) {
+        for (const build of builds) {
+          ratios.push(`${build}/plain ${round(rates[build] / rates.plain, 3)}`);
+        }
+      }
+      for (const build of builds.filter((server) => server !== 'service')) {
+        ratios.push(`service/${build} ${round(rates.service / rates[build], 3)}`);
+        ratios.push(`CPU ${build}/service ${round(cpu[build] / cpu.service, 3)}`);
+      }
+      process.stdout.write(`${name}:\n  ${parts.join('\n  ')}\n  ${ratios.join(', ')}\n`);
+    }
+    process.stdout.write(`load average at end ${currentLoadAverage()}\n`);
+  } finally {
+    for (const server of Object.values(servers).reverse()) {
+      await server.stop().catch(() => undefined);
+    }
+    const profiled = options.profile === undefined ? undefined : servers[options.profile];
+    if (profiled) {
+      // Beside the profile, for profile-summary.ts --window SCENARIO.
+      const file = path.join(profileDir, `windows-${profiled.pid}.json`);
+      fs.writeFileSync(file, `${JSON.stringify(windows, null, 2)}\n`);
+    }
+    await database.cleanup();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
