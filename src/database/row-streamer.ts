@@ -48,6 +48,8 @@ class SqliteReader {
 @Injectable()
 export class RowStreamer implements OnModuleDestroy {
   private readonly idleReaders: SqliteReader[] = [];
+  /** Statements prepared on the write connection (a rename's read-back, the same text each time). */
+  private readonly writerStatements = new Map<string, Database.Statement>();
   private busyReaders = 0;
   private closed = false;
 
@@ -91,7 +93,15 @@ export class RowStreamer implements OnModuleDestroy {
     const database = (
       this.dataSource.driver as unknown as { databaseConnection: Database.Database }
     ).databaseConnection;
-    yield* database.prepare(sql).iterate(...parameters) as IterableIterator<Row>;
+    let statement = this.writerStatements.get(sql);
+    if (!statement) {
+      if (this.writerStatements.size >= MAX_CACHED_STATEMENTS) {
+        this.writerStatements.clear();
+      }
+      statement = database.prepare(sql);
+      this.writerStatements.set(sql, statement);
+    }
+    yield* statement.iterate(...parameters) as IterableIterator<Row>;
   }
 
   private async *streamPostgres(sql: string, parameters: unknown[]): AsyncIterable<Row> {
@@ -122,7 +132,9 @@ export class RowStreamer implements OnModuleDestroy {
   ): AsyncIterable<Row> {
     this.dataSource.logger.logQuery(sql, parameters);
     const reader = this.takeReader(file);
-    let healthy = false;
+    // Healthy unless the read failed: a caller that stops early (one message by id) leaves a
+    // reader that can be kept with its prepared statements.
+    let healthy = true;
     try {
       const rows = reader.statement(sql).iterate(...parameters) as IterableIterator<Row>;
       try {
@@ -132,7 +144,9 @@ export class RowStreamer implements OnModuleDestroy {
       } finally {
         rows.return?.();
       }
-      healthy = true;
+    } catch (error) {
+      healthy = false;
+      throw error;
     } finally {
       this.giveBackReader(reader, healthy);
     }
