@@ -1,6 +1,5 @@
 import { StreamableFile } from '@nestjs/common';
 import * as os from 'node:os';
-import { Readable } from 'node:stream';
 import { ReadAheadBody } from './read-ahead-body';
 
 /** How items (each already JSON text) are framed into one answer. */
@@ -46,31 +45,41 @@ export function ndjsonResponse(
 
 /** Sends one JSON document that is already text. */
 export function jsonTextResponse(json: string): StreamableFile {
-  return new StreamableFile(Buffer.from(json, 'utf8'), { type: 'application/json' });
+  return textResponse(json, JSON_ARRAY.type);
+}
+
+function textResponse(text: string, type: string): StreamableFile {
+  return new StreamableFile(Buffer.from(text, 'utf8'), { type });
 }
 
 /** Items are batched into chunks of about this many characters: fewer, larger writes. */
 const CHUNK_CHARS = 65536;
 
 /**
- * Streams items, never holding the whole answer. The first item is read before the answer
- * starts, so that a failing query still becomes a proper error answer instead of a cut-off 200.
+ * Sends items as one framed answer.
  *
- * Items that come asynchronously (rows from the database) are read ahead of the client into a
- * ReadAheadBody, at the database's pace: however slowly the client reads, or if it stops, the
- * query ends in its own time and gives its connection back. Items already in memory are sent as
- * the client reads them.
+ * Items already in memory (an ingest's answer, a page) are bounded by the route's own limits and
+ * sent as one buffer. Items that come asynchronously (rows from the database) are read ahead of
+ * the client into a ReadAheadBody, at the database's pace: however slowly the client reads, or if
+ * it stops, the query ends in its own time and gives its connection back, and the answer never
+ * sits whole in memory. The first row is read before the answer starts, so that a failing query
+ * still becomes a proper error answer instead of a cut-off 200.
  */
 async function streamItems(
   items: AsyncIterable<string> | Iterable<string>,
   framing: Framing,
   spoolDirectory = os.tmpdir(),
 ): Promise<StreamableFile> {
-  // The source's own iterator when it has one: a wrapping generator would add a hop per item.
-  const fromSource = Symbol.asyncIterator in items;
-  const iterator: AsyncIterator<string> = fromSource
-    ? items[Symbol.asyncIterator]()
-    : asyncIteratorOf(items);
+  if (!(Symbol.asyncIterator in items)) {
+    const all = [...items];
+    const text =
+      all.length === 0
+        ? framing.empty
+        : `${framing.open}${all.join(framing.separator)}${framing.close}`;
+    return textResponse(text, framing.type);
+  }
+  // The source's own iterator: a wrapping generator would add a hop per item.
+  const iterator = items[Symbol.asyncIterator]();
   let first: IteratorResult<string>;
   try {
     first = await iterator.next();
@@ -79,43 +88,29 @@ async function streamItems(
     throw error;
   }
   if (first.done) {
-    return new StreamableFile(Buffer.from(framing.empty, 'utf8'), { type: framing.type });
+    return textResponse(framing.empty, framing.type);
   }
-  if (fromSource) {
-    const body = new ReadAheadBody(spoolDirectory).fillWith(async (target) => {
-      let chunk = `${framing.open}${first.value}`;
-      try {
-        for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-          chunk += `${framing.separator}${next.value}`;
-          if (chunk.length >= CHUNK_CHARS) {
-            target.write(chunk);
-            chunk = '';
-            if (target.stopped()) {
-              return;
-            }
-            await ReadAheadBody.pause();
+  const body = new ReadAheadBody(spoolDirectory).fillWith(async (target) => {
+    let chunk = `${framing.open}${first.value}`;
+    try {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        chunk += `${framing.separator}${next.value}`;
+        if (chunk.length >= CHUNK_CHARS) {
+          target.write(chunk);
+          chunk = '';
+          if (target.stopped()) {
+            return;
           }
+          await ReadAheadBody.pause();
         }
-      } finally {
-        // Ends the query (and frees its connection) however the loop ends.
-        await iterator.return?.(undefined);
       }
-      target.write(`${chunk}${framing.close}`);
-    });
-    return cutOnError(new StreamableFile(body, { type: framing.type }));
-  }
-  async function* chunks(): AsyncGenerator<string> {
-    let chunk = `${framing.open}${(first as IteratorYieldResult<string>).value}`;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      chunk += `${framing.separator}${next.value}`;
-      if (chunk.length >= CHUNK_CHARS) {
-        yield chunk;
-        chunk = '';
-      }
+    } finally {
+      // Ends the query (and frees its connection) however the loop ends.
+      await iterator.return?.(undefined);
     }
-    yield `${chunk}${framing.close}`;
-  }
-  return new StreamableFile(Readable.from(chunks(), { objectMode: false }), { type: framing.type });
+    target.write(`${chunk}${framing.close}`);
+  });
+  return cutOnError(new StreamableFile(body, { type: framing.type }));
 }
 
 /**
@@ -131,14 +126,4 @@ export function cutOnError(file: StreamableFile): StreamableFile {
     }
   });
   return file;
-}
-
-/** A synchronous iterable's items, through the asynchronous iterator protocol. */
-function asyncIteratorOf(items: Iterable<string>): AsyncIterator<string> {
-  const source = items[Symbol.iterator]();
-  return {
-    next: () => Promise.resolve(source.next()),
-    return: (value?: unknown) =>
-      Promise.resolve(source.return?.(value) ?? { done: true as const, value: undefined }),
-  };
 }

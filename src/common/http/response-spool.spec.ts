@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { ResponseSpool, SPOOL_MEMORY_BYTES } from './response-spool';
+import { SPOOL_MEMORY_BYTES } from './read-ahead-body';
+import { ResponseSpool } from './response-spool';
 
 async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
