@@ -10,5 +10,8 @@ import { MonitorDataSource } from './src/database/monitor-data-source';
 const config = loadAppConfig();
 
 export default new MonitorDataSource(
-  buildDataSourceOptions(config.database, { schema: config.databaseSchema }),
+  buildDataSourceOptions(config.database, {
+    schema: config.databaseSchema,
+    limits: config.scale,
+  }),
 );

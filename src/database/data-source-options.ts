@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataSourceOptions, Logger } from 'typeorm';
 import { DatabaseTarget } from '../config/database-url';
+import { loadScaleConfig } from '../config/scale.config';
 import { boundedClientClass, DatabaseWaitBounds } from './bounded-pg-client';
 import { ENTITIES } from './entities';
 import { InitialSchema1764000000000 as PostgresInitialSchema } from './migrations/postgres/1764000000000-InitialSchema';
@@ -41,13 +42,8 @@ export interface DatabaseLimits extends DatabaseWaitBounds {
   keepAliveMs: number;
 }
 
-const DEFAULT_LIMITS: DatabaseLimits = {
-  poolSize: 10,
-  connectTimeoutMs: 5000,
-  statementTimeoutMs: 60_000,
-  idleInTransactionTimeoutMs: 10_000,
-  keepAliveMs: 10_000,
-};
+/** The defaults of the scale settings, for callers without a configuration (tests, the bench). */
+const DEFAULT_LIMITS: DatabaseLimits = loadScaleConfig({}, []);
 
 export interface DataSourceExtras {
   /** Pool size and timeouts; defaults when absent. */
