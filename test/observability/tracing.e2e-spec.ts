@@ -1,9 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import { Client } from 'pg';
 import { messageInput } from '../factories/messages';
 import { databaseEnv, ProcessResult } from '../support/cli-runner';
-import { TestDatabase, testDatabases } from '../support/databases';
+import { dropTestDatabase, testDatabases } from '../support/databases';
 import {
   OtlpReceiver,
   ReceivedSpan,
@@ -26,23 +24,6 @@ function callerContext() {
   const traceId = randomBytes(16).toString('hex');
   const parentSpanId = randomBytes(8).toString('hex');
   return { traceId, parentSpanId, traceparent: `00-${traceId}-${parentSpanId}-01` };
-}
-
-async function dropDatabase(database: TestDatabase): Promise<void> {
-  if (database.name === 'postgres') {
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${database.schema}" CASCADE`);
-    } finally {
-      await client.end();
-    }
-  } else {
-    const file = database.url.slice('sqlite:'.length);
-    for (const suffix of ['', '-wal', '-shm']) {
-      fs.rmSync(`${file}${suffix}`, { force: true });
-    }
-  }
 }
 
 /** The closing log line of the request sent with X-Request-Id `reqId`. */
@@ -118,7 +99,7 @@ for (const database of testDatabases()) {
     afterAll(async () => {
       service?.kill();
       await receiver?.close();
-      await dropDatabase(database);
+      await dropTestDatabase(database);
     });
 
     it('stops cleanly and has sent every span by then', () => {
@@ -218,7 +199,7 @@ for (const database of testDatabases()) {
 
 describe('tracing off: no OTLP endpoint set', () => {
   const database = testDatabases()[0];
-  afterAll(() => dropDatabase(database));
+  afterAll(() => dropTestDatabase(database));
 
   it('writes no trace ids, even for a request with traceparent', async () => {
     const service = await ServiceProcess.start({

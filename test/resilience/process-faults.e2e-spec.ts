@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import { Client } from 'pg';
 import { databaseEnv } from '../support/cli-runner';
-import { TestDatabase, testDatabases } from '../support/databases';
+import { dropTestDatabase, testDatabases } from '../support/databases';
 import { ServiceProcess } from '../support/process-service';
 
 // Real processes start from source through ts-node: slow, so the timeouts are generous.
@@ -68,15 +67,6 @@ async function sessionCounts(
   return counts;
 }
 
-async function dropSchema(database: TestDatabase): Promise<void> {
-  if (database.name === 'postgres' && database.schema) {
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${database.schema}" CASCADE`);
-    await client.end();
-  }
-}
-
 for (const database of testDatabases()) {
   describe(`the service process under faults [${database.name}]`, () => {
     const env = {
@@ -95,7 +85,7 @@ for (const database of testDatabases()) {
       for (const service of started) {
         service.kill();
       }
-      await dropSchema(database);
+      await dropTestDatabase(database);
     });
 
     it('kill -9 during a large rename loses nothing and splits nothing; the next process renames at once', async () => {

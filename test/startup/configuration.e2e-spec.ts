@@ -2,13 +2,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadAppConfig } from '../../src/config/app.config';
 import { parseDatabaseUrl } from '../../src/config/database-url';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { databaseEnv } from '../support/cli-runner';
-import { TestDatabase, testDatabases, withSearchPath } from '../support/databases';
+import {
+  dropTestDatabase,
+  TestDatabase,
+  testDatabases,
+  withSearchPath,
+} from '../support/databases';
 import { freePort, ServiceProcess } from '../support/process-service';
 import { startTestApp } from '../support/test-app';
 
@@ -72,23 +76,6 @@ async function keyHashesIn(database: TestDatabase): Promise<string[]> {
   }
 }
 
-async function dropDatabase(database: TestDatabase): Promise<void> {
-  if (database.name === 'postgres') {
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${database.schema}" CASCADE`);
-    } finally {
-      await client.end();
-    }
-  } else {
-    const file = database.url.slice('sqlite:'.length);
-    for (const suffix of ['', '-wal', '-shm']) {
-      fs.rmSync(`${file}${suffix}`, { force: true });
-    }
-  }
-}
-
 async function listKeys(service: ServiceProcess, key: string) {
   const response = await fetch(`${service.baseUrl}/api/v1/api_key/`, {
     headers: { 'x-api-key': key },
@@ -117,7 +104,7 @@ for (const { name } of testDatabases()) {
       for (const service of services.splice(0)) {
         service.kill();
       }
-      await dropDatabase(database);
+      await dropTestDatabase(database);
     });
 
     it('first start creates the superuser admin and logs its key once; a second start does neither', async () => {

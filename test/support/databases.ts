@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -57,4 +58,29 @@ export function withSearchPath(url: string, schema: string | undefined): string 
   const parsed = new URL(url);
   parsed.searchParams.set('options', `-c search_path=${schema}`);
   return parsed.toString();
+}
+
+/**
+ * Removes what a suite left in a test database: its PostgreSQL schema, or its SQLite file with
+ * the WAL, the shared-memory index and the service's claim on it.
+ */
+export async function dropTestDatabase(database: TestDatabase): Promise<void> {
+  if (database.name === 'postgres') {
+    if (!database.schema) {
+      return;
+    }
+    const { Client } = await import('pg');
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS "${database.schema}" CASCADE`);
+    } finally {
+      await client.end();
+    }
+    return;
+  }
+  const file = database.url.slice('sqlite:'.length);
+  for (const suffix of ['', '-wal', '-shm', '.lock']) {
+    fs.rmSync(`${file}${suffix}`, { force: true });
+  }
 }

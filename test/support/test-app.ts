@@ -1,5 +1,4 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
-import * as fs from 'node:fs';
 import { DataSource } from 'typeorm';
 import { hashApiKey } from '../../src/auth/api-key-format';
 import { SUPERUSER_NAME } from '../../src/auth/superuser.bootstrap';
@@ -9,6 +8,7 @@ import { SqlLogger } from '../../src/database/sql-logger';
 import { ApiClient } from './api-client';
 import {
   databaseTag,
+  dropTestDatabase,
   TestDatabase,
   TestDatabaseOptions,
   testDatabases,
@@ -95,17 +95,8 @@ export async function startTestApp(
       if (bouncer && database.pgbouncer) {
         await bouncer.stop();
         await dropDatabase(database.url, database.pgbouncer.database);
-      } else if (database.name === 'postgres' && database.schema) {
-        const { Client } = await import('pg');
-        const client = new Client({ connectionString: database.url });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "${database.schema}" CASCADE`);
-        await client.end();
-      } else if (database.name === 'sqlite') {
-        const file = database.url.slice('sqlite:'.length);
-        for (const suffix of ['', '-wal', '-shm']) {
-          fs.rmSync(`${file}${suffix}`, { force: true });
-        }
+      } else {
+        await dropTestDatabase(database);
       }
     },
   };
