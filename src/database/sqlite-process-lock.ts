@@ -28,6 +28,8 @@ export class SqliteProcessLock {
     const lockFile = `${target.file}.lock`;
     const database = new Database(lockFile, { timeout: 0 });
     try {
+      // The lock file holds no data: a journal in memory leaves no `-journal` file beside it.
+      database.pragma('journal_mode = MEMORY');
       database.pragma('locking_mode = EXCLUSIVE');
       // An exclusive transaction that stays open: any other process's BEGIN EXCLUSIVE is refused.
       database.exec('BEGIN EXCLUSIVE');
