@@ -10,16 +10,13 @@ const POSTGRES_BATCH_ROWS = 1000;
 const MAX_IDLE_SQLITE_READERS = 4;
 const MAX_CACHED_STATEMENTS = 64;
 
-/** A read-only connection to the SQLite file, with the statements prepared on it. */
-class SqliteReader {
-  private readonly database: Database.Database;
+/** The statements prepared on one SQLite connection, by SQL text, a bounded number of them. */
+class PreparedStatements {
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(file: string) {
-    this.database = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
-  }
+  constructor(readonly database: Database.Database) {}
 
-  statement(sql: string): Database.Statement {
+  get(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
     if (!statement) {
       if (this.statements.size >= MAX_CACHED_STATEMENTS) {
@@ -30,9 +27,24 @@ class SqliteReader {
     }
     return statement;
   }
+}
+
+/** A read-only connection to the SQLite file, with the statements prepared on it. */
+class SqliteReader {
+  private readonly prepared: PreparedStatements;
+
+  constructor(file: string) {
+    this.prepared = new PreparedStatements(
+      new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 }),
+    );
+  }
+
+  statement(sql: string): Database.Statement {
+    return this.prepared.get(sql);
+  }
 
   close(): void {
-    this.database.close();
+    this.prepared.database.close();
   }
 }
 
@@ -49,7 +61,7 @@ class SqliteReader {
 export class RowStreamer implements OnModuleDestroy {
   private readonly idleReaders: SqliteReader[] = [];
   /** Statements prepared on the write connection (a rename's read-back, the same text each time). */
-  private readonly writerStatements = new Map<string, Database.Statement>();
+  private writerStatements: PreparedStatements | undefined;
   private busyReaders = 0;
   private closed = false;
 
@@ -93,15 +105,10 @@ export class RowStreamer implements OnModuleDestroy {
     const database = (
       this.dataSource.driver as unknown as { databaseConnection: Database.Database }
     ).databaseConnection;
-    let statement = this.writerStatements.get(sql);
-    if (!statement) {
-      if (this.writerStatements.size >= MAX_CACHED_STATEMENTS) {
-        this.writerStatements.clear();
-      }
-      statement = database.prepare(sql);
-      this.writerStatements.set(sql, statement);
+    if (this.writerStatements?.database !== database) {
+      this.writerStatements = new PreparedStatements(database);
     }
-    yield* statement.iterate(...parameters) as IterableIterator<Row>;
+    yield* this.writerStatements.get(sql).iterate(...parameters) as IterableIterator<Row>;
   }
 
   private async *streamPostgres(sql: string, parameters: unknown[]): AsyncIterable<Row> {
