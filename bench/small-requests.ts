@@ -193,6 +193,29 @@ async function load(
   }
 }
 
+/**
+ * The environment of another build. On SQLite the service claims its file for one process (issue
+ * 7), so each other build opens the same database through a symbolic link of its own: SQLite
+ * resolves the link (one WAL, one set of locks), the claim is per path. Safe here because the
+ * loads take turns; it is a measuring device, not a way to run replicas.
+ */
+function buildEnv(
+  env: Record<string, string>,
+  name: string,
+  links: string[],
+): Record<string, string> {
+  const url = env.DATABASE_URL ?? '';
+  if (!url.startsWith('sqlite:')) {
+    return env;
+  }
+  const file = url.slice('sqlite:'.length);
+  const link = `${file}.${name}.db`;
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(path.basename(file), link);
+  links.push(link, `${link}.lock`);
+  return { ...env, DATABASE_URL: `sqlite:${link}` };
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   ensureBuilt();
@@ -201,6 +224,7 @@ async function main(): Promise<void> {
   const profileDir = path.join(WORK_DIR, 'profiles');
   const servers: Record<string, ServiceProcess> = {};
   const windows: { name: string; startUs: number; endUs: number }[] = [];
+  const links: string[] = [];
   try {
     servers.service = await ServiceProcess.start({
       env: database.serviceEnv,
@@ -209,7 +233,7 @@ async function main(): Promise<void> {
     });
     for (const build of options.builds) {
       servers[build.name] = await ServiceProcess.start({
-        env: database.serviceEnv,
+        env: buildEnv(database.serviceEnv, build.name, links),
         apiKey,
         entry: [path.join(build.dist, 'src', 'main.js')],
         profileDir: options.profile === build.name ? profileDir : undefined,
@@ -356,6 +380,9 @@ async function main(): Promise<void> {
       fs.writeFileSync(file, `${JSON.stringify(windows, null, 2)}\n`);
     }
     await database.cleanup();
+    for (const link of links) {
+      fs.rmSync(link, { force: true });
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import { ServiceLogger } from './service.logger';
 
 /**
  * nestjs-pino on the process's root logger, behind Nest's `Logger`. The request logger itself
- * (pino-http) is mounted by createApp in front of every route, Swagger's and /metrics included.
+ * (src/logging/request-logging.ts) is mounted by createApp in front of every route, Swagger's and /metrics included.
  */
 @Global()
 @Module({})

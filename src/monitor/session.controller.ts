@@ -8,8 +8,11 @@ import {
   Param,
   Patch,
   Query,
+  Res,
   StreamableFile,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { Response } from 'express';
 import {
   ApiBody,
   ApiNoContentResponse,
@@ -50,6 +53,7 @@ export class SessionController {
   constructor(
     private readonly sessions: SessionService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly http: HttpAdapterHost,
   ) {}
 
   @Get('sessions')
@@ -120,14 +124,17 @@ export class SessionController {
     @CurrentUser() user: AuthenticatedUser,
     @Param() params: SessionPathParamsDto,
     @Query() query: UpdateSessionQueryDto,
-  ): Promise<StreamableFile> {
+    // The answer is sent here, not returned: most renames move a few dozen messages, and one
+    // string written at once costs less than a stream piped through Nest's reply (issue 11).
+    @Res() response: Response,
+  ): Promise<void> {
     const answer = await this.sessions.rename(
       user.id,
       params.old_session_id,
       query.new_session_id,
       query.on_conflict,
     );
-    return answer.toStreamableFile();
+    answer.reply(this.http.httpAdapter, response);
   }
 
   @Delete('session/:session_id')

@@ -1,4 +1,8 @@
+import { ExpressAdapter } from '@nestjs/platform-express';
+import express, { Response } from 'express';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -25,6 +29,42 @@ function openFilesIn(directory: string): string[] {
       }
     })
     .filter((target) => target.startsWith(directory));
+}
+
+/** Serves one request with `send`, on a real Express server, and returns what the client got. */
+async function served(
+  send: (response: Response) => void,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; chunks: number }> {
+  let writes = 0;
+  const app = express();
+  app.get('/', (_request, response) => {
+    const write = response.write.bind(response) as (...args: unknown[]) => boolean;
+    response.write = ((...args: unknown[]) => {
+      writes += 1;
+      return write(...args);
+    }) as typeof response.write;
+    try {
+      send(response);
+    } catch (error) {
+      response.status(500).end(String(error));
+    }
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/`);
+    const body = await response.text();
+    return {
+      status: response.status,
+      headers: Object.fromEntries(response.headers),
+      body,
+      chunks: writes,
+    };
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
 }
 
 describe('ResponseSpool', () => {
@@ -102,5 +142,28 @@ describe('ResponseSpool', () => {
     expect(spool.count).toBe(1);
     expect(await readAll(spool.toStreamableFile().getStream())).toBe('[1]');
     expect(openFilesIn(directory)).toEqual([]);
+  });
+
+  it('sends a small answer as one string with its length, and a large one as a stream', async () => {
+    const adapter = new ExpressAdapter();
+    const small = new ResponseSpool(directory);
+    small.add('{"a":1}');
+    small.add('"é"');
+    const smallAnswer = await served((response) => small.reply(adapter, response));
+    expect(smallAnswer).toMatchObject({ status: 200, body: '[{"a":1},"é"]', chunks: 0 });
+    expect(smallAnswer.headers['content-type']).toBe('application/json');
+    expect(smallAnswer.headers['content-length']).toBe(String(Buffer.byteLength('[{"a":1},"é"]')));
+
+    const large = new ResponseSpool(directory);
+    const item = JSON.stringify('z'.repeat(1000));
+    for (let index = 0; index < 200; index += 1) {
+      large.add(item);
+    }
+    const largeAnswer = await served((response) => large.reply(adapter, response));
+    expect(largeAnswer.status).toBe(200);
+    expect(largeAnswer.body).toBe(`[${Array.from({ length: 200 }, () => item).join(',')}]`);
+    expect(largeAnswer.chunks).toBeGreaterThan(1);
+    expect(largeAnswer.headers['content-type']).toBe('application/json');
+    expect(largeAnswer.headers['content-length']).toBe(String(Buffer.byteLength(largeAnswer.body)));
   });
 });

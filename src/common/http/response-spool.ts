@@ -1,4 +1,6 @@
 import { StreamableFile } from '@nestjs/common';
+import { AbstractHttpAdapter } from '@nestjs/core';
+import { ServerResponse } from 'node:http';
 import { cutOnError } from './json-array-stream';
 import { ReadAheadBody } from './read-ahead-body';
 
@@ -12,14 +14,13 @@ const CHUNK_CHARS = 64 * 1024;
  * a ReadAheadBody (memory, then an unlinked file in `directory`).
  */
 export class ResponseSpool {
-  private body: ReadAheadBody;
+  /** Made once the answer outgrows one chunk: a small answer never needs a stream. */
+  private body: ReadAheadBody | undefined;
   private pending = '';
   private items = 0;
   private taken = false;
 
-  constructor(private readonly directory: string) {
-    this.body = new ReadAheadBody(directory);
-  }
+  constructor(private readonly directory: string) {}
 
   /** How many items were added. */
   get count(): number {
@@ -31,6 +32,7 @@ export class ResponseSpool {
     this.pending += this.items === 0 ? `[${json}` : `,${json}`;
     this.items += 1;
     if (this.pending.length >= CHUNK_CHARS) {
+      this.body ??= new ReadAheadBody(this.directory);
       this.body.write(this.pending);
       this.pending = '';
     }
@@ -38,23 +40,47 @@ export class ResponseSpool {
 
   /** Forgets everything added (a transaction that is retried starts its answer again). */
   clear(): void {
-    this.body.destroy();
-    this.body = new ReadAheadBody(this.directory);
+    this.body?.destroy();
+    this.body = undefined;
     this.pending = '';
     this.items = 0;
   }
 
   /** Frees what the spool holds when its answer will not be sent. */
   discard(): void {
-    this.body.destroy();
+    this.body?.destroy();
   }
 
-  /** The whole array as a response body, read from memory and then from the file as the client reads. */
-  toStreamableFile(): StreamableFile {
+  /**
+   * Sends the whole array with status 200: an answer of one chunk as one string with its
+   * Content-Length (one write, no stream), a larger one through Nest's stream reply, read from
+   * memory and then from the file as the client reads.
+   */
+  reply(adapter: AbstractHttpAdapter, response: ServerResponse): void {
+    if (this.body === undefined) {
+      this.take();
+      const text = this.items === 0 ? '[]' : `${this.pending}]`;
+      this.pending = '';
+      response.statusCode = 200;
+      response.setHeader('Content-Type', 'application/json');
+      response.setHeader('Content-Length', Buffer.byteLength(text));
+      response.end(text);
+      return;
+    }
+    adapter.reply(response, this.toStreamableFile(), 200);
+  }
+
+  private take(): void {
     if (this.taken) {
       throw new Error('a spool is sent once');
     }
     this.taken = true;
+  }
+
+  /** The whole array as a response body, read from memory and then from the file as the client reads. */
+  toStreamableFile(): StreamableFile {
+    this.take();
+    this.body ??= new ReadAheadBody(this.directory);
     this.body.write(this.items === 0 ? '[]' : `${this.pending}]`);
     this.pending = '';
     this.body.end();
