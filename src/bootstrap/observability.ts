@@ -16,7 +16,7 @@ export function setupObservability(app: NestExpressApplication, config: AppConfi
   app.useLogger(app.get(ServiceLogger));
   const metrics = app.get(ServiceMetrics);
   app.use(countResponseBytes);
-  app.use(...requestLogging(app.get<Logger>(ROOT_LOGGER)));
+  app.use(requestLogging(app.get<Logger>(ROOT_LOGGER)));
   app.use(metrics.observeRequests);
   if (config.metricsPort === undefined) {
     const express: Express = app.getHttpAdapter().getInstance();

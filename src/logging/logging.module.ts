@@ -5,8 +5,9 @@ import { ROOT_LOGGER } from './root-logger.token';
 import { ServiceLogger } from './service.logger';
 
 /**
- * nestjs-pino on the process's root logger, behind Nest's `Logger`. The request logger itself
- * (src/logging/request-logging.ts) is mounted by createApp in front of every route, Swagger's and /metrics included.
+ * nestjs-pino on the process's root logger, behind Nest's `Logger`. The request log
+ * (request-logging.ts) is mounted by createApp in front of every route, Swagger's and /metrics
+ * included.
  */
 @Global()
 @Module({})

@@ -1,4 +1,4 @@
-import { Request, RequestHandler, Response } from 'express';
+import { RequestHandler, Response } from 'express';
 import { Level, Logger } from 'pino';
 // nestjs-pino's request context; its package exports no other way to bind it outside Nest.
 import { storage, Store } from 'nestjs-pino/storage';
@@ -7,8 +7,6 @@ import { routeTemplate } from '../common/http/route-template';
 import { redactUrl } from './redact-url';
 import { requestIdOf } from './request-id';
 import { responseBytes } from './response-bytes';
-
-type LoggedRequest = AuthenticatedRequest & { id?: string; log?: Logger };
 
 /**
  * Every request is logged once, when it ends (or its client hangs up), with its method, route
@@ -24,31 +22,26 @@ type LoggedRequest = AuthenticatedRequest & { id?: string; log?: Logger };
  * (issue 11, bench/README.md). Here: one child logger, one `close` listener, and the line is built
  * only when its level is enabled.
  */
-export function requestLogging(root: Logger): RequestHandler[] {
-  const logRequest: RequestHandler = (request, response, next) => {
-    const req = request as LoggedRequest;
+export function requestLogging(root: Logger): RequestHandler {
+  return (request, response, next) => {
     const started = Date.now();
-    const id = requestIdOf(request, response);
-    req.id = id;
-    const log = root.child({ reqId: id });
-    req.log = log;
+    const log = root.child({ reqId: requestIdOf(request, response) });
     // `close` comes after `finish` for an answer sent whole, and alone for one cut short.
-    response.once('close', () => writeLine(log, req, response, started));
+    response.once('close', () => writeLine(log, request, response, started));
     // What nestjs-pino's own middleware does: Nest's Logger writes to the request's logger (and
     // so carries its id) for as long as the request is handled.
     storage.run(new Store(log), next);
   };
-  return [logRequest];
 }
 
-function writeLine(log: Logger, req: LoggedRequest, res: Response, started: number): void {
+function writeLine(log: Logger, req: AuthenticatedRequest, res: Response, started: number): void {
   const failed = res.statusCode >= 500;
   const level: Level = failed ? 'error' : 'info';
   if (!log.isLevelEnabled(level)) {
     return;
   }
   const responseTime = Date.now() - started;
-  const route = routeTemplate(req as Request);
+  const route = routeTemplate(req);
   const path = route ?? redactUrl(req.url ?? '');
   const fields: Record<string, unknown> = {
     method: req.method,

@@ -58,9 +58,7 @@ export class ResponseSpool {
    */
   reply(adapter: AbstractHttpAdapter, response: ServerResponse): void {
     if (this.body === undefined) {
-      this.take();
-      const text = this.items === 0 ? '[]' : `${this.pending}]`;
-      this.pending = '';
+      const text = this.take();
       response.statusCode = 200;
       response.setHeader('Content-Type', 'application/json');
       response.setHeader('Content-Length', Buffer.byteLength(text));
@@ -70,19 +68,22 @@ export class ResponseSpool {
     adapter.reply(response, this.toStreamableFile(), 200);
   }
 
-  private take(): void {
+  /** Marks the spool sent and returns the rest of its text, the array's closing bracket included. */
+  private take(): string {
     if (this.taken) {
       throw new Error('a spool is sent once');
     }
     this.taken = true;
+    const rest = this.items === 0 ? '[]' : `${this.pending}]`;
+    this.pending = '';
+    return rest;
   }
 
   /** The whole array as a response body, read from memory and then from the file as the client reads. */
   toStreamableFile(): StreamableFile {
-    this.take();
+    const rest = this.take();
     this.body ??= new ReadAheadBody(this.directory);
-    this.body.write(this.items === 0 ? '[]' : `${this.pending}]`);
-    this.pending = '';
+    this.body.write(rest);
     this.body.end();
     return cutOnError(
       new StreamableFile(this.body, { type: 'application/json', length: this.body.bytes }),
