@@ -1,7 +1,6 @@
 import { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Readable } from 'node:stream';
-import * as zlib from 'node:zlib';
 import { ValidationIssue } from '../validation/request-validation.error';
+import { decodedBody } from './content-encoding';
 import { exceedsJsonDepth } from './json-depth';
 
 /** Set on the request when its body could not be taken as JSON; reported after authentication. */
@@ -67,7 +66,7 @@ export function jsonBodyParser(limits: JsonBodyLimits): RequestHandler {
       response.status(415).json({ detail: 'Request body must be UTF-8 JSON' });
       return;
     }
-    const source = decoded(request);
+    const source = decodedBody(request);
     if (!source) {
       response.status(415).json({ detail: 'Request body must be UTF-8 JSON' });
       return;
@@ -135,24 +134,6 @@ function readJson(request: RequestWithParseError, bytes: Buffer, maxDepth: numbe
 
 function jsonInvalid(): ValidationIssue {
   return { type: 'json_invalid', loc: ['body'], msg: 'JSON decode error', input: null };
-}
-
-/** The body as sent, decompressed when it says so; undefined for an unknown encoding. */
-function decoded(request: Request): Readable | undefined {
-  const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-  switch (encoding) {
-    case 'identity':
-      return request;
-    case 'gzip':
-    case 'x-gzip':
-      return request.pipe(zlib.createGunzip());
-    case 'deflate':
-      return request.pipe(zlib.createInflate());
-    case 'br':
-      return request.pipe(zlib.createBrotliDecompress());
-    default:
-      return undefined;
-  }
 }
 
 /**
