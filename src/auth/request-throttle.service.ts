@@ -49,7 +49,8 @@ export class RequestThrottle implements OnModuleDestroy {
    */
   refuseIfKnownWrong(address: string, key: string): void {
     const left = this.blockLeft(address);
-    if (left === undefined) {
+    // A malformed key is never remembered: it is refused without a lookup anyway.
+    if (left === undefined || !isApiKeyFormat(key)) {
       return;
     }
     const digest = hashApiKey(key);
