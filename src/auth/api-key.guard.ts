@@ -26,8 +26,9 @@ export function extractApiKey(request: AuthenticatedRequest): string | undefined
 
 /**
  * Authenticates every route not marked @Public. Guards run before pipes, so a request without
- * a valid key is refused (403) before its parameters are looked at. A client address with too
- * many failed authentications, or a key past its request rate, is refused with 429.
+ * a valid key is refused (403) before its parameters are looked at. Wrong keys from a client
+ * address with too many failed authentications, or a key past its request rate, get 429; a valid
+ * key from that address still passes.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -52,10 +53,10 @@ export class ApiKeyGuard implements CanActivate {
     }
     // Express's idea of the client, which believes X-Forwarded-For only from TRUSTED_PROXIES.
     const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
-    this.throttle.refuseIfBlocked(address);
+    this.throttle.refuseIfKnownWrong(address, key);
     const user = await this.apiKeys.authenticate(key);
     if (!user) {
-      await this.throttle.recordFailure(address);
+      await this.throttle.recordFailure(address, key);
       throw new InvalidApiKeyError();
     }
     await this.throttle.countRequest(user.apiKeyId);
