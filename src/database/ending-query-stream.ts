@@ -13,6 +13,7 @@ interface CursorInternals {
   state?: string;
   connection?: EventEmitter & { stream?: ConnectionSocket };
   handleCommandComplete(message: unknown): void;
+  handleError(error: Error): void;
 }
 
 /** Runs `send` with the socket corked: the protocol messages it writes leave in one write. */
@@ -33,6 +34,12 @@ function corked(socket: ConnectionSocket | undefined, send: () => void): void {
  * cursor that failed, or a connection that is gone or ends meanwhile, finishes the destruction
  * at once.
  *
+ * A connection that dies while the cursor waits for the server's ReadyForQuery after its last
+ * rows ends the stream with that error too. node-postgres errors every query the connection had,
+ * but pg-cursor ignores an error once its portal is closed, and hands its last batch over only on
+ * ReadyForQuery (node-postgres issue 2468): the reader, a rename in its transaction or a streamed
+ * list, would wait for ever, a round trip's window at the end of every cursor.
+ *
  * It also writes less: pg-cursor sends each protocol message with a write of its own (parse,
  * bind, describe, flush; execute, flush; close, sync). Here the first batch's execute goes out
  * with the parse, and the close with its sync, each group in one write (issue 11: a small rename
@@ -44,6 +51,13 @@ export class EndingQueryStream extends QueryStream {
     const cursor = this.cursorInternals();
     this.handleCommandComplete = (message: unknown) =>
       corked(cursor.connection?.stream, () => cursor.handleCommandComplete(message));
+    this.handleError = (error: Error) => {
+      const awaitingLastRows = cursor.state === 'done';
+      cursor.handleError(error);
+      if (awaitingLastRows) {
+        this.destroy(error);
+      }
+    };
   }
 
   override submit(connection: Parameters<QueryStream['submit']>[0]): void {
