@@ -1,5 +1,5 @@
 import { Client, types } from 'pg';
-import QueryStream from 'pg-query-stream';
+import { EndingQueryStream } from '../../database/ending-query-stream';
 import { LangflowRow, LangflowSource, LangflowTable } from './langflow-source';
 
 const TIMESTAMP_WITHOUT_ZONE = 1114;
@@ -59,7 +59,7 @@ export class PostgresLangflowSource implements LangflowSource {
     await this.start();
     const list = columns.map((column) => `"${column}"`).join(', ');
     const stream = this.client.query(
-      new QueryStream(`SELECT ${list} FROM "${table}" ORDER BY "${orderBy}"`, [], {
+      new EndingQueryStream(`SELECT ${list} FROM "${table}" ORDER BY "${orderBy}"`, [], {
         batchSize: 500,
       }),
     );
