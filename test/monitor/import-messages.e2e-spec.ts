@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { messageInput } from '../factories/messages';
 import { createUser, TestUser } from '../factories/users';
@@ -484,6 +486,16 @@ describeEachDatabase(
 // socket was gone): a real process, so that an exit shows, and a normal request after each.
 const PROCESS_ADMIN_KEY = `sk-import-process-admin-${'i'.repeat(32)}`;
 
+/** Waits (generously) until `condition` holds. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited += 50) {
+    if (waited > 30_000) {
+      throw new Error(`still not so after 30 s: ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The peak resident memory of a process, in MiB (Linux). */
 function peakMemoryMib(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -495,12 +507,17 @@ for (const database of testDatabases()) {
     jest.setTimeout(300_000);
     let service: ServiceProcess | undefined;
     const running = () => service!;
+    // The process's own temporary folder, where an import spools its lines while it reads them.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'monitor-e2e-import-'));
+    const importsReading = () =>
+      fs.readdirSync(tmp).filter((name) => name.startsWith('monitor-import-'));
 
     beforeAll(async () => {
       service = await ServiceProcess.start({
         ...databaseEnv(database),
         MONITOR_SUPERUSER_API_KEY: PROCESS_ADMIN_KEY,
         LOG_LEVEL: 'warn',
+        TMPDIR: tmp,
       });
     });
 
@@ -508,6 +525,7 @@ for (const database of testDatabases()) {
       service?.kill();
       await service?.exited;
       await dropTestDatabase(database);
+      fs.rmSync(tmp, { recursive: true, force: true });
     });
 
     async function storedIn(flowId: string): Promise<number> {
@@ -587,5 +605,37 @@ for (const database of testDatabases()) {
         expect(peakMemoryMib(running().pid)).toBeLessThan(1024);
       },
     );
+
+    it('lets go of a gzipped upload whose client goes away half-way, and serves on', async () => {
+      const flowId = randomUUID();
+      const bytes = zlib.gzipSync(messageLines(3000, flowId));
+      const upload = new AbortController();
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes.subarray(0, bytes.length / 2));
+        },
+      });
+      const answer = postImport(
+        running().baseUrl,
+        PROCESS_ADMIN_KEY,
+        body,
+        { 'content-encoding': 'gzip' },
+        upload.signal,
+      ).catch((error: Error) => error.name);
+      await until(() => importsReading().length > 0, 'the import has started');
+
+      upload.abort();
+
+      expect(await answer).toBe('AbortError');
+      await until(() => importsReading().length === 0, 'the import has let go of the upload');
+      expect(await storedIn(flowId)).toBe(0);
+      const next = await postImport(
+        running().baseUrl,
+        PROCESS_ADMIN_KEY,
+        Buffer.from(messageLines(2, flowId)),
+      );
+      expect(next).toEqual({ status: 200, body: { stored: 2, skipped: 0 } });
+      expect(running().running).toBe(true);
+    });
   });
 }
