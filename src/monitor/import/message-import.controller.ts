@@ -26,12 +26,16 @@ export class MessageImportController {
     summary: 'Import Messages',
     description:
       'Restores what Export Messages wrote: newline-delimited JSON, one message a line (the ' +
-      "ingest's fields; blank lines ignored), streamed, of any size, in constant memory. The " +
-      "messages are stored for the caller with the ingest's rules, all or nothing: a line that " +
-      'is not a valid message answers 422 naming the line (`loc: ["body", <line number from 1>, ' +
-      "<field>]`) and nothing is stored; another user's flow is a 404, a message id of another " +
-      "user's a 409, and then nothing is stored either. A message id that is already the " +
-      "caller's is skipped and counted, so running the same import again changes nothing.",
+      "ingest's fields; blank lines ignored), streamed, of any size, in constant memory, as it is " +
+      'or compressed (`Content-Encoding: gzip`, `deflate` or `br`: a gzipped export restores as ' +
+      "it is). Each line is held to a JSON body's limits: at most BODY_LIMIT_BYTES (10 MiB) " +
+      'decompressed and JSON_MAX_DEPTH (64) levels deep. The messages are stored for the caller ' +
+      "with the ingest's rules, all or nothing: a line that is not a valid message answers 422 " +
+      'naming the line (`loc: ["body", <line number from 1>, <field>]`), a body that does not ' +
+      "decompress too (naming the line it broke in), and nothing is stored; another user's flow " +
+      "is a 404, a message id of another user's a 409, and then nothing is stored either. A " +
+      "message id that is already the caller's is skipped and counted, so running the same " +
+      'import again changes nothing.',
   })
   @ApiConsumes('application/x-ndjson')
   @ApiBody({
@@ -66,11 +70,31 @@ export class MessageImportController {
         msg: 'JSON decode error on line 2: Unexpected token \'h\', "hello" is not valid JSON',
         input: 'hello',
       }),
+      ...issueExample('Nested too deep on line 4', {
+        type: 'value_error',
+        loc: ['body', 4],
+        msg: 'Value error, JSON nested deeper than 64 levels',
+        input: null,
+      }),
+      ...issueExample('Line 5 over the limit', {
+        type: 'value_error',
+        loc: ['body', 5],
+        msg: 'Value error, line longer than 10 MiB',
+        input: null,
+      }),
+      ...issueExample('A gzipped body cut short in line 1200', {
+        type: 'value_error',
+        loc: ['body', 1200],
+        msg: 'Value error, the body is not valid gzip data (unexpected end of file)',
+        input: null,
+      }),
     },
     extra: [
       {
         status: 415,
-        description: 'The body is sent as JSON rather than NDJSON.',
+        description:
+          'The body is sent as JSON rather than NDJSON, or with a Content-Encoding other than ' +
+          'gzip, deflate or br.',
         detail: 'Request body must be NDJSON (application/x-ndjson), one message a line',
       },
     ],
@@ -79,6 +103,6 @@ export class MessageImportController {
     @CurrentUser() user: AuthenticatedUser,
     @Req() request: Request,
   ): Promise<ImportResultDto> {
-    return this.importer.import(user, request.headers['content-type'], request);
+    return this.importer.import(user, request);
   }
 }

@@ -1,17 +1,21 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createReadStream, createWriteStream, WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { EntityManager } from 'typeorm';
 import { AuthenticatedUser } from '../../auth/authenticated-user';
+import { exceedsJsonDepth } from '../../common/http/json-depth';
 import { nowIso } from '../../common/time';
 import {
   RequestValidationError,
   ValidationIssue,
 } from '../../common/validation/request-validation.error';
 import { validateInput } from '../../common/validation/validate-input';
+import { AppConfig } from '../../config/app.config';
+import { APP_CONFIG } from '../../config/app-config.token';
 import { insertRows } from '../../database/insert-rows';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { CreateMessageDto } from '../dto/create-message.dto';
@@ -20,21 +24,9 @@ import { FlowClaimService } from '../flow-claim.service';
 import { messageEntityOf } from '../message-entity.mapper';
 import { Message } from '../message.entity';
 import { ImportResultDto } from './dto/import-result.dto';
-import { UnsupportedImportTypeError } from './errors/unsupported-import-type.error';
-import { LineTooLongError, ndjsonLines } from './ndjson-lines';
-
-/** Content types an NDJSON body may come with (curl's --data-binary sends the form type). */
-const NDJSON_TYPES = [
-  'application/x-ndjson',
-  'application/ndjson',
-  'application/jsonl',
-  'text/plain',
-  'application/octet-stream',
-  'application/x-www-form-urlencoded',
-];
-
-/** The longest line read: far more than any message the ingest's 10 MiB body limit lets in. */
-export const MAX_IMPORT_LINE_CHARS = 10 * 1024 * 1024;
+import { LineTooLongError } from './errors/line-too-long.error';
+import { ImportUpload } from './import-upload';
+import { NdjsonReader, NumberedLine } from './ndjson-reader';
 
 /** Lines per database round: bounded memory, and far below every driver's parameter limit. */
 const IMPORT_BATCH_LINES = 500;
@@ -46,92 +38,109 @@ const INSERT_CHUNK_ROWS = 200;
  * Restores an export: NDJSON of MessageResponse lines, stored for the caller with the ingest's
  * rules, in constant memory whatever the size, all or nothing.
  *
- * 1. The body is read line by line and each line is validated as it comes; the valid lines go to
- *    a spool file, so nothing waits on the client while a database transaction is open. The
- *    first bad line answers 422 naming it (`loc: ["body", <line number>, ...]`), and nothing is
- *    stored.
+ * 1. The body (decompressed when it comes gzipped, as a backup file often is) is read line by
+ *    line, and each line is held to the rules of a JSON body (BODY_LIMIT_BYTES, JSON_MAX_DEPTH)
+ *    and validated as it comes; the valid lines go to a spool file, so nothing waits on the client
+ *    while a database transaction is open. The first bad line answers 422 naming it
+ *    (`loc: ["body", <line number>, ...]`), a body that does not decompress too (naming the line
+ *    it broke in), and nothing is stored.
  * 2. The spool file is stored in one transaction, a batch of lines at a time. A message id that
  *    is already the caller's is skipped (so rerunning an import changes nothing); someone else's
  *    id is a 409 and someone else's flow a 404, as on ingest, and then nothing is stored.
  */
 @Injectable()
 export class MessageImportService {
+  /** The longest line, in bytes (decompressed): the JSON body limit, since a line is one body. */
+  private readonly maxLineBytes: number;
+  private readonly maxDepth: number;
+
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly flows: FlowClaimService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.maxLineBytes = config.bodyLimitBytes;
+    this.maxDepth = config.http.jsonMaxDepth;
+  }
 
-  async import(
-    owner: AuthenticatedUser,
-    contentType: string | undefined,
-    body: AsyncIterable<Buffer | string>,
-  ): Promise<ImportResultDto> {
-    const type = (contentType ?? 'application/x-ndjson').split(';')[0].trim().toLowerCase();
-    if (!NDJSON_TYPES.includes(type)) {
-      throw new UnsupportedImportTypeError();
-    }
-    const folder = await mkdtemp(path.join(tmpdir(), 'monitor-import-'));
-    const spool = path.join(folder, 'lines.ndjson');
+  async import(owner: AuthenticatedUser, request: IncomingMessage): Promise<ImportResultDto> {
+    const upload = new ImportUpload(request);
+    let folder: string | undefined;
     try {
-      const issue = await this.spoolValidLines(body, spool);
+      folder = await mkdtemp(path.join(tmpdir(), 'monitor-import-'));
+      const spool = path.join(folder, 'lines.ndjson');
+      const issue = await this.spoolValidLines(upload, spool);
       if (issue) {
         throw new RequestValidationError([issue]);
       }
       return await this.store(owner.id, spool);
     } finally {
-      await rm(folder, { recursive: true, force: true });
+      // Whatever happened, the connection stays usable: what is left of the body is dropped.
+      upload.discardRest();
+      if (folder !== undefined) {
+        await rm(folder, { recursive: true, force: true });
+      }
     }
   }
 
   /**
-   * Validates every line and writes the valid ones to `file`; returns the first line's problem.
-   * After a problem the rest of the body is still read (and dropped), so that the client gets
-   * its answer instead of a connection reset mid-upload.
+   * Validates the lines and writes the valid ones to `file`, up to the first line's problem, which
+   * it returns: the answer is known then, and the rest of the body is not read through.
    */
   private async spoolValidLines(
-    body: AsyncIterable<Buffer | string>,
+    upload: ImportUpload,
     file: string,
   ): Promise<ValidationIssue | undefined> {
-    const out = createWriteStream(file, { encoding: 'utf8' });
-    let issue: ValidationIssue | undefined;
+    const out = createWriteStream(file);
+    const reader = new NdjsonReader(this.maxLineBytes);
     try {
-      for await (const line of ndjsonLines(body, MAX_IMPORT_LINE_CHARS)) {
-        if (issue) {
-          continue;
-        }
-        const checked = this.checkLine(line.number, line.text);
+      for await (const line of reader.lines(upload.bytes)) {
+        const checked = this.checkLine(line);
         if ('issue' in checked) {
-          issue = checked.issue;
-        } else {
-          // The validated form (ids lowercased, timestamps normalized), read back as it is.
-          await write(out, `${JSON.stringify(checked.value)}\n`);
+          return checked.issue;
         }
+        // The validated form (ids lowercased, timestamps normalized), read back as it is.
+        await write(out, `${JSON.stringify(checked.value)}\n`);
       }
+      return undefined;
     } catch (error) {
-      if (!(error instanceof LineTooLongError)) {
-        throw error;
+      if (error instanceof LineTooLongError) {
+        return {
+          type: 'value_error',
+          loc: ['body', error.lineNumber],
+          msg: `Value error, line longer than ${sizeText(this.maxLineBytes)}`,
+          input: null,
+        };
       }
-      issue ??= {
-        type: 'string_too_long',
-        loc: ['body', error.lineNumber],
-        msg: `Line ${error.lineNumber} is over ${MAX_IMPORT_LINE_CHARS} characters`,
-        input: null,
-      };
-      // Drop what is left of the body; the answer is already decided.
-      for await (const _chunk of body) {
-        // draining
+      if (upload.isNotDecodable(error)) {
+        return {
+          type: 'value_error',
+          loc: ['body', reader.lineNumber],
+          msg: `Value error, the body is not valid ${upload.encoding} data (${(error as Error).message})`,
+          input: null,
+        };
       }
+      throw error;
     } finally {
       out.end();
       await once(out, 'close');
     }
-    return issue;
   }
 
-  private checkLine(
-    number: number,
-    text: string,
-  ): { value: CreateMessageDto } | { issue: ValidationIssue } {
+  private checkLine(line: NumberedLine): { value: CreateMessageDto } | { issue: ValidationIssue } {
+    const { number, bytes } = line;
+    // Before parsing, as for a JSON body: a deep line would overflow the stack further on.
+    if (exceedsJsonDepth(bytes, this.maxDepth)) {
+      return {
+        issue: {
+          type: 'value_error',
+          loc: ['body', number],
+          msg: `Value error, JSON nested deeper than ${this.maxDepth} levels`,
+          input: null,
+        },
+      };
+    }
+    const text = bytes.toString('utf8');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -160,8 +169,10 @@ export class MessageImportService {
         result.skipped += skipped;
         batch = [];
       };
-      for await (const line of ndjsonLines(createReadStream(spool), MAX_IMPORT_LINE_CHARS)) {
-        batch.push(JSON.parse(line.text) as CreateMessageDto);
+      // The spool is this service's own writing: its lines were bounded when they came in.
+      const lines = new NdjsonReader(Number.POSITIVE_INFINITY).lines(createReadStream(spool));
+      for await (const line of lines) {
+        batch.push(JSON.parse(line.bytes.toString('utf8')) as CreateMessageDto);
         if (batch.length === IMPORT_BATCH_LINES) {
           await flush();
         }
@@ -221,4 +232,10 @@ async function write(out: WriteStream, text: string): Promise<void> {
   if (!out.write(text)) {
     await once(out, 'drain');
   }
+}
+
+/** A byte count as the limits are told: in MiB when it is a whole number of them. */
+function sizeText(bytes: number): string {
+  const mib = bytes / 1024 / 1024;
+  return Number.isInteger(mib) ? `${mib} MiB` : `${bytes} bytes`;
 }
