@@ -8,9 +8,16 @@ const KEY = new RegExp(API_KEY_SHAPE, 'g');
  * Runs of characters that can spell a key, as is or percent-encoded (`sk%2D...`, `%73%6B%2D...`,
  * `%2573k-...`): a key's own characters and `%`, at least as long as the shortest key. Anything
  * else (`/`, `?`, `=`, `&`, `"`, a space) ends a run, so a match never swallows more of a URL or a
- * message than the part that spells the key.
+ * message than the part that spells the key. The lookbehind makes a run start only at its first
+ * character, so the scan stays linear.
  */
-const CANDIDATE = /[A-Za-z0-9_%-]{35,}/g;
+const CANDIDATE = /(?<![A-Za-z0-9_%-])[A-Za-z0-9_%-]{35,}/g;
+
+/**
+ * A key none of whose first three characters is written as such has `s`, `k` or `-` escaped
+ * (`%73`, `%6B`, `%2D`), or an escaped `%` (`%25`) when it was encoded more than once.
+ */
+const ESCAPED_KEY_START = /%(?:73|6b|2d|25)/i;
 
 /** Percent-encoding layers undone when looking for a key: a URL decoded twice is still a risk. */
 const DECODE_DEPTH = 3;
@@ -18,17 +25,25 @@ const DECODE_DEPTH = 3;
 /**
  * `text` with every key-shaped string (see API_KEY_SHAPE), plain or percent-encoded, replaced by
  * `[REDACTED]`; the rest is kept as it was. The log's last line of defence: it runs on every line
- * written, so a text with neither `sk-` nor `%` costs two `indexOf` scans and nothing else.
+ * written, so it is cheap: a line with neither `sk-` nor `%` costs two `includes` scans, one
+ * with `%20` and the like a regex scan more; only a line with `sk-` and a `%`, or with an escaped
+ * `s`, `k`, `-` or `%`, is cut into runs and decoded.
  */
 export function scrubApiKeys(text: string): string {
-  if (!text.includes('sk-') && !text.includes('%')) {
+  const plain = text.includes('sk-');
+  const escaped = text.includes('%');
+  if (!plain && !escaped) {
     return text;
   }
-  return text.replace(CANDIDATE, scrubRun);
+  let scrubbed = plain ? text.replace(KEY, REDACTED) : text;
+  if (escaped && (plain || ESCAPED_KEY_START.test(scrubbed))) {
+    scrubbed = scrubbed.replace(CANDIDATE, scrubRun);
+  }
+  return scrubbed;
 }
 
 function scrubRun(run: string): string {
-  if (!run.includes('sk-') && !run.includes('%')) {
+  if (!run.includes('%')) {
     return run;
   }
   const spans = merged(keySpans(run, DECODE_DEPTH));
