@@ -1,6 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-const API_KEY_PATTERN = /^sk-[A-Za-z0-9_-]{32,}$/;
+/**
+ * What a key looks like, unanchored: `sk-` and at least 32 URL-safe characters. The logs scrub
+ * anything of this shape (src/logging/scrub-api-keys.ts).
+ */
+export const API_KEY_SHAPE = 'sk-[A-Za-z0-9_-]{32,}';
+
+const API_KEY_PATTERN = new RegExp(`^${API_KEY_SHAPE}$`);
 
 /** `sk-` followed by at least 32 URL-safe characters. */
 export function isApiKeyFormat(value: string): boolean {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { NextFunction, Request, Response } from 'express';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { DataSource } from 'typeorm';
 import { routeTemplate } from '../common/http/route-template';
 import { RowStreamer } from '../database/row-streamer';
+import { sentStatus } from '../logging/response-bytes';
 
 /** What pg's Pool tells about itself. */
 interface PoolCounts {
@@ -23,9 +24,13 @@ interface PoolCounts {
 export class ServiceMetrics {
   readonly registry = new Registry();
 
+  private readonly logger = new Logger(ServiceMetrics.name);
+
   private readonly requestDuration = new Histogram({
     name: 'http_request_duration_seconds',
-    help: 'Time from a request arriving to its response ending, by method, route template and status.',
+    help:
+      'Time from a request arriving to its response ending, by method, route template and status ' +
+      '(the status sent; "aborted": cut after it began; "none": the connection closed first).',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
@@ -80,26 +85,60 @@ export class ServiceMetrics {
     }
   }
 
-  /** Express middleware: times every request and counts it while in flight. */
+  /**
+   * Express middleware: times every request and counts it while in flight. Its status label is
+   * the status the client was sent; `aborted` when the answer began but was cut (the client left,
+   * a stream failed, the shutdown deadline); `none` when the connection closed before any answer.
+   */
   readonly observeRequests = (request: Request, response: Response, next: NextFunction): void => {
     this.inFlight.inc();
     const stopTimer = this.requestDuration.startTimer();
-    // A response emits 'close' once, after 'finish' or when the connection went first.
+    // A response emits 'close' once, after 'finish' or when the connection went first. Nothing may
+    // be thrown out of it: it runs after the answer, and the process would end.
     response.once('close', () => {
-      this.inFlight.dec();
-      stopTimer({
-        method: request.method,
-        // Unknown paths share one label: a scanner cannot grow the series without bound.
-        route: routeTemplate(request) ?? 'unmatched',
-        status: response.writableFinished ? String(response.statusCode) : 'aborted',
-      });
+      try {
+        this.inFlight.dec();
+        stopTimer({
+          method: request.method,
+          // Unknown paths share one label: a scanner cannot grow the series without bound.
+          route: routeTemplate(request) ?? 'unmatched',
+          status: statusLabel(response),
+        });
+      } catch (error) {
+        this.reportFailure('could not record a request', error);
+      }
     });
     next();
   };
 
-  /** Express handler of GET /metrics, in Prometheus's text format. */
+  /** A bug in the metrics is reported, never thrown: the process must live. */
+  private reportFailure(what: string, error: unknown): void {
+    try {
+      this.logger.error(
+        `${what}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+    } catch {
+      // The logger itself is failing: there is nowhere left to report to.
+    }
+  }
+
+  /**
+   * Express handler of GET /metrics, in Prometheus's text format. Its callers do not await it: a
+   * failing collector is answered 500 and logged, never left as an unhandled rejection.
+   */
   readonly serve = async (_request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const text = await this.registry.metrics();
+    let text: string;
+    try {
+      text = await this.registry.metrics();
+    } catch (error) {
+      this.reportFailure('could not collect the metrics', error);
+      if (!response.headersSent) {
+        response.statusCode = 500;
+        response.setHeader('Content-Type', 'application/json');
+      }
+      response.end('{"detail":"Internal server error"}');
+      return;
+    }
     response.setHeader('Content-Type', this.registry.contentType);
     response.end(text);
   };
@@ -111,4 +150,12 @@ export class ServiceMetrics {
   recordIngest(count: number): void {
     this.ingested.inc(count);
   }
+}
+
+function statusLabel(response: Response): string {
+  const status = sentStatus(response);
+  if (status === null) {
+    return 'none';
+  }
+  return response.writableFinished ? String(status) : 'aborted';
 }

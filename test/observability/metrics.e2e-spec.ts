@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createUser } from '../factories/users';
 import { ingestSession } from '../factories/messages';
 import { testDatabases } from '../support/databases';
+import { abandonRequest } from '../support/abandoned-request';
 import { freePort } from '../support/process-service';
 import { describeEachDatabase, startTestApp } from '../support/test-app';
 
@@ -76,6 +77,30 @@ describeEachDatabase('GET /metrics', (ctx) => {
     for (const id of ids) {
       expect(text).not.toContain(id);
     }
+  });
+
+  it('never counts a request that got no answer as answered', async () => {
+    const labels = (status: string) => `{method="POST",route="unmatched",status="${status}"}`;
+    const before = await scrape();
+    const noneBefore = sample(before, 'http_request_duration_seconds_count', labels('none')) ?? 0;
+
+    await abandonRequest(ctx().api.baseUrl, 'POST', '/api/v1/monitor/messages');
+    await abandonRequest(ctx().api.baseUrl, 'POST', '/api/v1/monitor/messages');
+
+    // Counted when the service sees the connection go, which may come a moment after.
+    let after = await scrape();
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      if (sample(after, 'http_request_duration_seconds_count', labels('none')) === noneBefore + 2) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = await scrape();
+    }
+    expect(sample(after, 'http_request_duration_seconds_count', labels('none'))).toBe(
+      noneBefore + 2,
+    );
+    expect(sample(after, 'http_request_duration_seconds_count', labels('200'))).toBeUndefined();
+    expect(sample(after, 'http_requests_in_flight')).toBe(1);
   });
 
   it("reports the database's connections", async () => {
