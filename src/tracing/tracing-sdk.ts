@@ -7,6 +7,7 @@ import {
   ATTR_HTTP_ROUTE,
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
+  ATTR_URL_PATH,
   ATTR_URL_QUERY,
 } from '@opentelemetry/semantic-conventions';
 import type { Request } from 'express';
@@ -14,14 +15,22 @@ import { ClientRequest, IncomingMessage } from 'node:http';
 import { packageVersion } from '../cli/package-version';
 import { routeTemplate } from '../common/http/route-template';
 import { redactUrl } from '../logging/redact-url';
+import { scrubApiKeys } from '../logging/scrub-api-keys';
 import { StatementInstrumentation } from './statement-spans';
 import { markTracingStarted } from './tracing-state';
 
-/** The request's query string with any API key in it redacted, as the request log has it. */
-function redactedQuery(request: IncomingMessage): Attributes {
-  const url = redactUrl(request.url ?? '');
+/**
+ * The request's path and query with any API key in them redacted, as the request log has them:
+ * a key named in the query, and anything key-shaped anywhere (a key pasted into the path).
+ * These replace the instrumentation's own `url.path` and `url.query`.
+ */
+function redactedUrl(request: IncomingMessage): Attributes {
+  const url = scrubApiKeys(redactUrl(request.url ?? ''));
   const start = url.indexOf('?');
-  return start === -1 ? {} : { [ATTR_URL_QUERY]: url.slice(start + 1) };
+  if (start === -1) {
+    return { [ATTR_URL_PATH]: url };
+  }
+  return { [ATTR_URL_PATH]: url.slice(0, start), [ATTR_URL_QUERY]: url.slice(start + 1) };
 }
 
 /**
@@ -57,7 +66,7 @@ export function startTracingSdk(): void {
       new HttpInstrumentation({
         // The service calls no other HTTP service; the OTLP exporter's own requests are not traced.
         disableOutgoingRequestInstrumentation: true,
-        startIncomingSpanHook: redactedQuery,
+        startIncomingSpanHook: redactedUrl,
         applyCustomAttributesOnSpan: nameAfterRoute,
       }),
       new PgInstrumentation({ requireParentSpan: true }),

@@ -50,6 +50,7 @@ for (const database of testDatabases()) {
     let stopped: ProcessResult;
     let renamed: { status: number; body: any[] };
     let sessions: { status: number; body: unknown };
+    let pastedStatus: number;
 
     // Drives the requests, then stops the service: with batches sent only every hour, the
     // spans reach the receiver only because the service flushes them as it shuts down.
@@ -93,6 +94,14 @@ for (const database of testDatabases()) {
         { headers: { 'x-request-id': sessionsRequestId } },
       );
       sessions = { status: listed.status, body: await listed.json() };
+
+      // A key pasted into the path, and in the query under another spelling.
+      const pasted = await fetch(
+        `${service.baseUrl}/api/v1/monitor/messages/${KEY}?x-api-key[]=${encodeURIComponent(KEY)}`,
+        { headers: { 'x-api-key': KEY } },
+      );
+      pastedStatus = pasted.status;
+      await pasted.arrayBuffer();
 
       stopped = await service.stop('SIGTERM');
     });
@@ -193,6 +202,20 @@ for (const database of testDatabases()) {
       expect(read).toHaveLength(1);
       expect(read[0].parentSpanId).toBe(server.spanId);
       expect(JSON.stringify(receiver.spans())).not.toContain(KEY);
+    });
+
+    it('exports no key pasted into the path or the query under another spelling', () => {
+      expect(pastedStatus).toBe(422);
+      const server = receiver
+        .spans()
+        .find(
+          (span) =>
+            span.kind === SPAN_KIND_SERVER &&
+            String(span.attributes['url.path']).startsWith('/api/v1/monitor/messages/['),
+        );
+      expect(server?.attributes['url.path']).toBe('/api/v1/monitor/messages/[REDACTED]');
+      expect(server?.attributes['url.query']).toBe('x-api-key[]=[REDACTED]');
+      expect(JSON.stringify(receiver.spans())).not.toContain(KEY.slice(3));
     });
   });
 }
