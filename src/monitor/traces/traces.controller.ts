@@ -40,6 +40,54 @@ import { TraceIngestService } from './trace-ingest.service';
 import { TraceListBodyPipe } from './trace-list-body.pipe';
 import { TracesService } from './traces.service';
 
+const SPAN_EXAMPLE = {
+  status: 'ok',
+  error: null,
+  modelName: null,
+  tokenUsage: null,
+  children: [],
+};
+
+const TRACE_EXAMPLE = {
+  id: '0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b',
+  name: 'Basic Prompting - 9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+  status: 'ok',
+  startTime: '2026-11-24T13:09:00.000Z',
+  endTime: '2026-11-24T13:09:01.000Z',
+  totalLatencyMs: 1000,
+  totalTokens: 42,
+  flowId: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+  sessionId: 'session-42',
+  input: { input_value: 'Hello' },
+  output: { text: 'Hi! How can I help?' },
+  spans: [
+    {
+      ...SPAN_EXAMPLE,
+      id: '0193a1b2-c3d4-7e5f-8a6b-000000000001',
+      name: 'Chat Input',
+      type: 'chain',
+      startTime: '2026-11-24T13:09:00.000Z',
+      endTime: '2026-11-24T13:09:00.010Z',
+      latencyMs: 10,
+      inputs: { input_value: 'Hello' },
+      outputs: { message: 'Hello' },
+    },
+    {
+      ...SPAN_EXAMPLE,
+      id: '0193a1b2-c3d4-7e5f-8a6b-000000000002',
+      name: 'OpenAI',
+      type: 'llm',
+      startTime: '2026-11-24T13:09:00.020Z',
+      endTime: '2026-11-24T13:09:01.000Z',
+      latencyMs: 980,
+      inputs: { input_value: 'Hello', api_key: 'sk-p...mnop' },
+      outputs: { text: 'Hi! How can I help?' },
+      modelName: 'gpt-4o-mini',
+      tokenUsage: { promptTokens: 12, completionTokens: 30, totalTokens: 42 },
+    },
+  ],
+};
+
 const MALFORMED_TRACE_ID = malformedUuidExample('Malformed id', ['path', 'trace_id']);
 
 @ApiTags('Traces')
@@ -204,7 +252,7 @@ export class TracesController {
       "One of the caller's traces with its span tree: root spans by start time, each with its " +
       'children nested the same way.',
   })
-  @ApiOkResponse({ type: TraceDetailDto, description: 'The trace.' })
+  @ApiOkResponse({ type: TraceDetailDto, description: 'The trace.', example: TRACE_EXAMPLE })
   @ApiErrors({ notFound: 'Trace not found', validation: MALFORMED_TRACE_ID })
   async getTrace(
     @CurrentUser() user: AuthenticatedUser,

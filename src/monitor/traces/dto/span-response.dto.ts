@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { SPAN_TYPES, TRACE_STATUSES } from '../trace-values';
-import { TokenUsageDto } from './token-usage.dto';
 
 /* Every field carries @ApiProperty so that the document keeps the wire order. */
 
@@ -45,7 +44,10 @@ export class SpanResponseDto {
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
   outputs!: Record<string, unknown> | null;
 
-  /** @example null */
+  /**
+   * Why the span failed, or null.
+   * @example null
+   */
   @ApiProperty({ type: String, nullable: true })
   error!: string | null;
 
@@ -53,9 +55,21 @@ export class SpanResponseDto {
   @ApiProperty({ type: String, nullable: true })
   modelName!: string | null;
 
-  /** Null when the span's attributes give no token count. */
-  @ApiProperty({ type: TokenUsageDto, nullable: true })
-  tokenUsage!: TokenUsageDto | null;
+  /**
+   * The span's token counts (a count its attributes do not give is 0); null when they give none.
+   * Described inline: a nullable reference is not valid OpenAPI 3.0.
+   */
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    required: ['promptTokens', 'completionTokens', 'totalTokens'],
+    properties: {
+      promptTokens: { type: 'integer', example: 12 },
+      completionTokens: { type: 'integer', example: 30 },
+      totalTokens: { type: 'integer', example: 42 },
+    },
+  })
+  tokenUsage!: { promptTokens: number; completionTokens: number; totalTokens: number } | null;
 
   /** The spans that ran inside this one, by start time. */
   @ApiProperty({ type: () => [SpanResponseDto] })
