@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { createUser, TestUser } from '../factories/users';
 import { testDatabases } from '../support/databases';
 import { describeEachDatabase, startTestApp, TestApp } from '../support/test-app';
@@ -825,3 +826,70 @@ for (const database of testDatabases()) {
     });
   });
 }
+
+const postgresUrl = process.env.TEST_DATABASE_URL;
+(postgresUrl ? describe : describe.skip)(
+  'trace retention under concurrent writers [postgres]',
+  () => {
+    // A database of the test's own: its deadlock counter then counts only this test's transactions
+    // (the service retries a deadlock, so the answers alone would not show one).
+    const name = `e2e_trace_deadlock_${randomUUID().slice(0, 8)}`;
+    let admin: Client;
+    let testApp: TestApp;
+    beforeAll(async () => {
+      admin = new Client({ connectionString: postgresUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${name}"`);
+      const url = new URL(postgresUrl as string);
+      url.pathname = `/${name}`;
+      testApp = await startTestApp(
+        { name: 'postgres', url: url.toString() },
+        { MAX_TRACES_TO_KEEP: '10' },
+      );
+    });
+    afterAll(async () => {
+      await testApp?.app.close();
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    });
+
+    async function deadlocks(): Promise<number> {
+      await admin.query('SELECT pg_stat_clear_snapshot()');
+      const result = await admin.query<{ deadlocks: string }>(
+        'SELECT deadlocks FROM pg_stat_database WHERE datname = $1',
+        [name],
+      );
+      return Number(result.rows[0].deadlocks);
+    }
+
+    it('lets writers to two flows in either order all succeed, without a deadlock, trimmed exactly', async () => {
+      const alice = await createUser(testApp);
+      const flowId = randomUUID();
+      const other = randomUUID();
+      const before = await deadlocks();
+
+      const writers = Array.from({ length: 12 }, (_, w) =>
+        testApp.api.post(TRACES, {
+          key: alice.key,
+          // Every batch touches both flows, listed first or second depending on the writer.
+          body: Array.from({ length: 6 }, (_, i) =>
+            traceInput({
+              flow_id: (w + i) % 2 === 0 ? flowId : other,
+              start_time: at(w * 10 + i),
+              spans: [{ name: 'step', start_time: at(w * 10 + i) }],
+            }),
+          ),
+        }),
+      );
+      const statuses = (await Promise.all(writers)).map((response) => response.status);
+
+      expect(statuses).toEqual(Array.from({ length: 12 }, () => 201));
+      expect(await count(testApp, 'trace', `"flow_id" = '${flowId}'`)).toBe(10);
+      expect(await count(testApp, 'trace', `"flow_id" = '${other}'`)).toBe(10);
+      expect(await count(testApp, 'span')).toBe(20);
+      // Statistics reach pg_stat_database asynchronously, within about half a second.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(await deadlocks()).toBe(before);
+    });
+  },
+);
