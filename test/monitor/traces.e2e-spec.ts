@@ -743,6 +743,25 @@ describeEachDatabase(
         expect(depth).toBe(64);
       });
 
+      it('counts the spans stored and those refused with their request in /metrics', async () => {
+        const alice = await createUser(ctx());
+        const bob = await createUser(ctx());
+        const sample = async (outcome: string) => {
+          const text = (await ctx().api.get<string>('/metrics')).text;
+          const prefix = `monitor_trace_spans_total{source="json",outcome="${outcome}"} `;
+          const line = text.split('\n').find((candidate) => candidate.startsWith(prefix));
+          return line === undefined ? 0 : Number(line.slice(prefix.length));
+        };
+        const [storedBefore, rejectedBefore] = [await sample('stored'), await sample('rejected')];
+        const run = chatRun(randomUUID());
+
+        await stored(alice, [run.body, traceInput()]);
+        expect((await post(bob, [chatRun(run.body.flow_id).body])).status).toBe(404);
+
+        expect(await sample('stored')).toBe(storedBefore + 6);
+        expect(await sample('rejected')).toBe(rejectedBefore + 6);
+      });
+
       it('refuses a request without a key', async () => {
         const response = await ctx().api.post(TRACES, { body: [traceInput()] });
         expect(response.status).toBe(403);

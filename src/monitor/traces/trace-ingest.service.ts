@@ -7,6 +7,8 @@ import { nowIso } from '../../common/time';
 import { isUniqueViolation } from '../../database/database-errors';
 import { firstExistingId, insertRows } from '../../database/insert-rows';
 import { TransactionRunner } from '../../database/transaction-runner';
+import { ServiceMetrics } from '../../metrics/service-metrics';
+import { DomainError } from '../../common/errors/domain.error';
 import { FlowClaimService } from '../flow-claim.service';
 import { refuseRepeatedIds } from '../repeated-ids';
 import { maskSecrets } from '../transactions/secret-masking';
@@ -44,6 +46,7 @@ export class TraceIngestService {
     private readonly transactions: TransactionRunner,
     private readonly flows: FlowClaimService,
     private readonly retention: TraceRetention,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   /**
@@ -55,6 +58,27 @@ export class TraceIngestService {
     refuseRepeatedIds(items, 'id');
     const now = nowIso();
     const stored = items.map((item) => this.toEntities(item, now));
+    const spanCount = stored.reduce((sum, entry) => sum + entry.spans.length, 0);
+    try {
+      await this.store(owner.id, now, items, stored);
+    } catch (error) {
+      if (error instanceof DomainError) {
+        this.metrics.recordTraceSpans('json', 'rejected', spanCount);
+      }
+      throw error;
+    }
+    this.metrics.recordTraceSpans('json', 'stored', spanCount);
+    return stored.map(({ trace, spans }) =>
+      serializeTraceSummary(trace, traceIo(spans), effectiveTokens(leafTokens(spans), trace)),
+    );
+  }
+
+  private async store(
+    ownerId: string,
+    now: string,
+    items: CreateTraceDto[],
+    stored: StoredTrace[],
+  ): Promise<void> {
     const traces = stored.map((entry) => entry.trace);
     const spans = stored.flatMap((entry) => entry.spans);
     const givenTraceIds = items.flatMap((item) => (item.id ? [item.id] : []));
@@ -75,7 +99,7 @@ export class TraceIngestService {
       await this.transactions.run(async (manager) => {
         const flowIds = await this.flows.claim(
           manager,
-          owner.id,
+          ownerId,
           traces.map((trace) => trace.flowId),
           now,
           { lock: true },
@@ -94,9 +118,6 @@ export class TraceIngestService {
       }
       throw error;
     }
-    return stored.map(({ trace, spans: its }) =>
-      serializeTraceSummary(trace, traceIo(its), effectiveTokens(leafTokens(its), trace)),
-    );
   }
 
   /** The rows of one trace: secrets masked, what was left out computed from its spans. */
