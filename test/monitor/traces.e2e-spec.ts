@@ -715,9 +715,9 @@ describeEachDatabase(
           ['body', 0, 'spans'],
         ],
         [
-          '10001 spans in a request',
-          Array.from({ length: 11 }, (_, i) =>
-            traceInput({ spans: Array.from({ length: i === 10 ? 1 : 1000 }, () => span({})) }),
+          '5001 spans in a request',
+          Array.from({ length: 6 }, (_, i) =>
+            traceInput({ spans: Array.from({ length: i === 5 ? 1 : 1000 }, () => span({})) }),
           ),
           'value_error',
           ['body'],

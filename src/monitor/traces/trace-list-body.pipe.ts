@@ -20,7 +20,7 @@ const issue = (loc: Loc, msg: string, input: unknown): ValidationIssue => ({
 /**
  * Validates the body of POST /api/v1/monitor/traces: 1 to 1000 traces, each with its spans
  * (validated as DTOs too, located at ["body", i, "spans", j, ...]), then the shape they make
- * together: at most 10000 spans in all, span ids unique in the request, every parent one of the
+ * together: at most 5000 spans in all, span ids unique in the request, every parent one of the
  * same trace's spans, no cycle, nesting within MAX_SPAN_DEPTH, no end before its start.
  */
 @Injectable()

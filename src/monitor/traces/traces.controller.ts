@@ -146,7 +146,7 @@ export class TracesController {
     description:
       'Stores 1 to 1000 traces with their spans (a flat list each, linked by `parent_span_id`), ' +
       'all or nothing, and answers their summaries in the input order, as the list shows them. ' +
-      'An extension: Langflow records traces itself. At most 1000 spans a trace and 10000 in one ' +
+      'An extension: Langflow records traces itself. At most 1000 spans a trace and 5000 in one ' +
       'request, nested at most 64 deep. Secrets in `inputs`, `outputs` and `attributes` are ' +
       "masked and `code` removed, as for transactions. A flow id never seen becomes the caller's " +
       'flow; each flow then keeps the `MAX_TRACES_TO_KEEP` traces that started last. A trace ' +

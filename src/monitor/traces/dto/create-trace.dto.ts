@@ -88,7 +88,7 @@ export class CreateTraceDto {
   @SessionIdField()
   session_id?: string | null;
 
-  /** 0 to 1000 spans (10000 in all in one request), nested at most 64 deep. Default: none. */
+  /** 0 to 1000 spans (5000 in all in one request), nested at most 64 deep. Default: none. */
   @Optional()
   @ObjectListField()
   @ListSize(0, MAX_SPANS_PER_TRACE)
