@@ -534,11 +534,15 @@ describeEachDatabase(
           expect(removed.status).toBe(404);
           expect(removed.body).toEqual({ detail: 'Trace not found' });
         }
-        const malformed = await get(alice, 'not-a-uuid');
-        expect(malformed.status).toBe(422);
-        expect(malformed.body.detail).toEqual([
-          expect.objectContaining({ type: 'uuid_parsing', loc: ['path', 'trace_id'] }),
-        ]);
+        for (const malformed of [
+          await get(alice, 'not-a-uuid'),
+          await ctx().api.delete(`${TRACES}/not-a-uuid`, { key: alice.key }),
+        ]) {
+          expect(malformed.status).toBe(422);
+          expect(malformed.body.detail).toEqual([
+            expect.objectContaining({ type: 'uuid_parsing', loc: ['path', 'trace_id'] }),
+          ]);
+        }
         expect(await count(ctx(), 'span')).toBe(6);
         expect((await get(alice, run.ids.trace.toUpperCase())).status).toBe(200);
       });
