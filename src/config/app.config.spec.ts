@@ -30,6 +30,7 @@ describe('loadAppConfig', () => {
       trustedProxies: false,
       retention: {
         maxTransactionsToKeep: 3000,
+        maxTracesToKeep: 3000,
         maxVertexBuildsPerVertex: 50,
         maxVertexBuildsToKeep: 3000,
         messageRetentionDays: undefined,
@@ -66,6 +67,7 @@ describe('loadAppConfig', () => {
   it("reads the retention settings under Langflow's names", () => {
     const config = loadAppConfig({
       MAX_TRANSACTIONS_TO_KEEP: '10',
+      MAX_TRACES_TO_KEEP: '7',
       MAX_VERTEX_BUILDS_PER_VERTEX: '2',
       MAX_VERTEX_BUILDS_TO_KEEP: '5',
       MESSAGE_RETENTION_DAYS: '30',
@@ -73,6 +75,7 @@ describe('loadAppConfig', () => {
     });
     expect(config.retention).toEqual({
       maxTransactionsToKeep: 10,
+      maxTracesToKeep: 7,
       maxVertexBuildsPerVertex: 2,
       maxVertexBuildsToKeep: 5,
       messageRetentionDays: 30,

@@ -5,6 +5,8 @@
 export interface RetentionConfig {
   /** Transactions kept per flow, newest first (MAX_TRANSACTIONS_TO_KEEP). */
   maxTransactionsToKeep: number;
+  /** Traces kept per flow, newest start first (MAX_TRACES_TO_KEEP); their spans go with them. */
+  maxTracesToKeep: number;
   /** Builds kept per (flow, vertex) (MAX_VERTEX_BUILDS_PER_VERTEX). */
   maxVertexBuildsPerVertex: number;
   /** Builds kept per flow (MAX_VERTEX_BUILDS_TO_KEEP). */
@@ -39,6 +41,7 @@ export function loadRetentionConfig(env: NodeJS.ProcessEnv, problems: string[]):
   const days = env.MESSAGE_RETENTION_DAYS;
   return {
     maxTransactionsToKeep: readWholeNumber(env, 'MAX_TRANSACTIONS_TO_KEEP', 3000, problems),
+    maxTracesToKeep: readWholeNumber(env, 'MAX_TRACES_TO_KEEP', 3000, problems),
     maxVertexBuildsPerVertex: readWholeNumber(env, 'MAX_VERTEX_BUILDS_PER_VERTEX', 50, problems),
     maxVertexBuildsToKeep: readWholeNumber(env, 'MAX_VERTEX_BUILDS_TO_KEEP', 3000, problems),
     messageRetentionDays:

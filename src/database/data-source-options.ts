@@ -17,6 +17,8 @@ import { Transactions1768000000003 as PostgresTransactions } from './migrations/
 import { Transactions1768000000003 as SqliteTransactions } from './migrations/sqlite/1768000000003-Transactions';
 import { MessageTimestampIndex1768000000004 as PostgresMessageTimestampIndex } from './migrations/postgres/1768000000004-MessageTimestampIndex';
 import { MessageTimestampIndex1768000000004 as SqliteMessageTimestampIndex } from './migrations/sqlite/1768000000004-MessageTimestampIndex';
+import { TracesAndSpans1768000200000 as PostgresTracesAndSpans } from './migrations/postgres/1768000200000-TracesAndSpans';
+import { TracesAndSpans1768000200000 as SqliteTracesAndSpans } from './migrations/sqlite/1768000200000-TracesAndSpans';
 
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
@@ -25,6 +27,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteVertexBuilds,
   SqliteTransactions,
   SqliteMessageTimestampIndex,
+  SqliteTracesAndSpans,
 ];
 export const POSTGRES_MIGRATIONS = [
   PostgresInitialSchema,
@@ -33,6 +36,7 @@ export const POSTGRES_MIGRATIONS = [
   PostgresVertexBuilds,
   PostgresTransactions,
   PostgresMessageTimestampIndex,
+  PostgresTracesAndSpans,
 ];
 
 /** Connection bounds (see ScaleConfig); a CLI run without them gets the defaults. */

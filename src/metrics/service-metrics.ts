@@ -55,6 +55,15 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  private readonly traceSpans = new Counter({
+    name: 'monitor_trace_spans_total',
+    help:
+      'Spans of traces received, by the route they came through (json: POST ' +
+      '/api/v1/monitor/traces) and what became of them (stored, or rejected with their request).',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(@InjectDataSource() dataSource: DataSource, rows: RowStreamer) {
     collectDefaultMetrics({ register: this.registry });
     if (dataSource.options.type === 'postgres') {
@@ -149,6 +158,10 @@ export class ServiceMetrics {
 
   recordIngest(count: number): void {
     this.ingested.inc(count);
+  }
+
+  recordTraceSpans(source: 'json' | 'otlp', outcome: 'stored' | 'rejected', count: number): void {
+    this.traceSpans.inc({ source, outcome }, count);
   }
 }
 

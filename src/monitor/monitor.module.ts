@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { BuildsModule } from './builds/builds.module';
 import { ImportModule } from './import/import.module';
 import { RetentionModule } from './retention/retention.module';
+import { TracesModule } from './traces/traces.module';
 import { TransactionsModule } from './transactions/transactions.module';
 import { BatchWriter } from './batch-writer.service';
 import { FlowClaimService } from './flow-claim.service';
@@ -11,9 +12,9 @@ import { MonitorController } from './monitor.controller';
 import { SessionController } from './session.controller';
 import { SessionService } from './session.service';
 
-/** Langflow's Monitor API: messages and their sessions; vertex builds and transactions. */
+/** Langflow's Monitor API: messages and their sessions; vertex builds, transactions and traces. */
 @Module({
-  imports: [BuildsModule, TransactionsModule, RetentionModule, ImportModule],
+  imports: [BuildsModule, TransactionsModule, TracesModule, RetentionModule, ImportModule],
   // SessionController first: its `messages/sessions` must match before `messages/:message_id`.
   controllers: [SessionController, MonitorController],
   providers: [MessageService, MessageQueryService, SessionService, FlowClaimService, BatchWriter],

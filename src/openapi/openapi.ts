@@ -22,6 +22,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     // Relative: the document is right wherever the service is reached (behind a proxy too).
     .addServer('/', 'This service')
     .addTag('Monitor', 'Messages and their sessions.')
+    .addTag('Traces', 'Flow runs as trees of spans, as Langflow 1.8+ serves them.')
     .addTag('API keys', "The caller's own API keys.")
     .addTag('Health', 'Liveness and readiness probes; open, no API key needed.')
     .addApiKey(

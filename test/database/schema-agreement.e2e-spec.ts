@@ -33,6 +33,8 @@ describe('the entities and the migrations agree', () => {
           'api_key.user_id',
           'flow.user_id',
           'message.flow_id',
+          'span.trace_id',
+          'trace.flow_id',
           'transaction.flow_id',
           'vertex_build.flow_id',
         ]);

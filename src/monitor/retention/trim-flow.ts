@@ -8,6 +8,8 @@ export interface FlowTrim {
   flowId: string;
   /** Rows kept in each group, newest first (ties by id, newest id first). */
   keep: number;
+  /** The column the newest are found by; default `timestamp`. */
+  orderColumn?: string;
   /** Groups within the flow (e.g. the vertex id); the whole flow when left out. */
   partitionBy?: string;
 }
@@ -20,10 +22,11 @@ export interface FlowTrim {
 export async function trimFlow(manager: EntityManager, trim: FlowTrim): Promise<void> {
   const partition = trim.partitionBy ? `PARTITION BY "${trim.partitionBy}" ` : '';
   const table = qualifiedTable(manager.connection, trim.table);
+  const order = trim.orderColumn ?? 'timestamp';
   const [sql, parameters] = manager.connection.driver.escapeQueryWithParameters(
     `DELETE FROM ${table} WHERE "flow_id" = :flowId AND "${trim.idColumn}" IN (` +
       `SELECT "${trim.idColumn}" FROM (SELECT "${trim.idColumn}", ROW_NUMBER() OVER (${partition}` +
-      `ORDER BY "timestamp" DESC, "${trim.idColumn}" DESC) AS "rank" FROM ${table} ` +
+      `ORDER BY "${order}" DESC, "${trim.idColumn}" DESC) AS "rank" FROM ${table} ` +
       `WHERE "flow_id" = :flowId) "ranked" WHERE "rank" > :keep)`,
     { flowId: trim.flowId, keep: trim.keep },
     {},
