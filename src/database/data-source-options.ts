@@ -17,6 +17,8 @@ import { Transactions1768000000003 as PostgresTransactions } from './migrations/
 import { Transactions1768000000003 as SqliteTransactions } from './migrations/sqlite/1768000000003-Transactions';
 import { MessageTimestampIndex1768000000004 as PostgresMessageTimestampIndex } from './migrations/postgres/1768000000004-MessageTimestampIndex';
 import { MessageTimestampIndex1768000000004 as SqliteMessageTimestampIndex } from './migrations/sqlite/1768000000004-MessageTimestampIndex';
+import { MessageDurationAndSessionMetadata1768000000010 as PostgresMessageDurationAndSessionMetadata } from './migrations/postgres/1768000000010-MessageDurationAndSessionMetadata';
+import { MessageDurationAndSessionMetadata1768000000010 as SqliteMessageDurationAndSessionMetadata } from './migrations/sqlite/1768000000010-MessageDurationAndSessionMetadata';
 
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
@@ -25,6 +27,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteVertexBuilds,
   SqliteTransactions,
   SqliteMessageTimestampIndex,
+  SqliteMessageDurationAndSessionMetadata,
 ];
 export const POSTGRES_MIGRATIONS = [
   PostgresInitialSchema,
@@ -33,6 +36,7 @@ export const POSTGRES_MIGRATIONS = [
   PostgresVertexBuilds,
   PostgresTransactions,
   PostgresMessageTimestampIndex,
+  PostgresMessageDurationAndSessionMetadata,
 ];
 
 /** Connection bounds (see ScaleConfig); a CLI run without them gets the defaults. */

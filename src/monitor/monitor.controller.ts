@@ -141,7 +141,9 @@ export class MonitorController {
       "answer is one page, still a bare array: the next page's cursor comes in `X-Next-Cursor` and " +
       'its address in `Link: <...>; rel="next"`; on the last page neither header is sent. ' +
       "With `offset` (Langflow's chat-history paging) the answer is the window of `limit` messages " +
-      '(default 100) ending `offset` messages before the newest, in chronological order.',
+      '(default 100) ending `offset` messages before the newest, oldest first, or newest first ' +
+      'with `order=desc` (Langflow 1.12+ sends `offset=0&limit=30&order=DESC`; `order` is read in ' +
+      'either case).',
   })
   @ApiOkResponse({
     type: MessageResponseDto,
