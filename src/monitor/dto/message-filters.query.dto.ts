@@ -66,9 +66,10 @@ export class MessageFiltersQueryDto {
   order_by?: MessageOrderColumn;
 
   /**
-   * Sort direction, for every sort key, in either case (`DESC` as Langflow 1.12+ sends it); default
-   * `asc`, Langflow's order. With `offset` it only orders the window (`desc`: newest first); with
-   * `cursor` it is the direction the pages walk in (`desc`: from the newest back).
+   * Sort direction, for every sort key, in any letter case (Langflow 1.12+ sends `DESC`); default
+   * `asc`, Langflow's order. On Get Messages, with `offset` it only orders the window (`desc`:
+   * newest first); with `cursor` it is the direction the pages walk in (`desc`: from the newest
+   * back).
    * @example "desc"
    */
   @Optional()
