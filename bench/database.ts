@@ -16,7 +16,8 @@ const SELECT_COLUMNS =
   '"m"."sender" AS "sender", "m"."sender_name" AS "sender_name", "m"."session_id" AS "session_id", ' +
   '"m"."context_id" AS "context_id", "m"."text" AS "text", "m"."files" AS "files", "m"."edit" AS "edit", ' +
   '"m"."properties" AS "properties", "m"."category" AS "category", ' +
-  '"m"."content_blocks" AS "content_blocks"';
+  '"m"."content_blocks" AS "content_blocks", "m"."duration" AS "duration", ' +
+  '"m"."session_metadata" AS "session_metadata"';
 
 /** The properties Langflow stores with a chat message, as the service would have serialized them. */
 const PROPERTIES = JSON.stringify({

@@ -73,6 +73,8 @@ function toResponse(message: Message): Record<string, unknown> {
     properties: JSON.parse(message.properties),
     category: message.category,
     content_blocks: JSON.parse(message.contentBlocks),
+    duration: message.duration,
+    session_metadata: message.sessionMetadata === null ? null : JSON.parse(message.sessionMetadata),
   };
 }
 

@@ -40,7 +40,9 @@ function serialize(row: Row): string {
     `,"context_id":${row.context_id === null ? 'null' : quote(row.context_id)}` +
     `,"text":${quote(row.text)},"files":${row.files},"edit":${row.edit ? 'true' : 'false'}` +
     `,"properties":${row.properties},"category":${quote(row.category)}` +
-    `,"content_blocks":${row.content_blocks}}`
+    `,"content_blocks":${row.content_blocks}` +
+    `,"duration":${row.duration === null ? 'null' : quote(row.duration)}` +
+    `,"session_metadata":${row.session_metadata ?? 'null'}}`
   );
 }
 
@@ -64,7 +66,8 @@ function sqliteBackend(file: string): RenameBackend {
       '"m"."sender" AS "sender", "m"."sender_name" AS "sender_name", "m"."session_id" AS "session_id", ' +
       '"m"."context_id" AS "context_id", "m"."text" AS "text", "m"."files" AS "files", "m"."edit" AS "edit", ' +
       '"m"."properties" AS "properties", "m"."category" AS "category", ' +
-      '"m"."content_blocks" AS "content_blocks" FROM "message" "m" ' +
+      '"m"."content_blocks" AS "content_blocks", "m"."duration" AS "duration", ' +
+      '"m"."session_metadata" AS "session_metadata" FROM "message" "m" ' +
       'WHERE "m"."session_id" = ? AND "m"."rename_id" = ? ORDER BY "m"."timestamp" ASC, "m"."id" ASC',
   );
   return {
@@ -102,7 +105,7 @@ function postgresBackend(url: string, schema: string | undefined): RenameBackend
     'ON "u"."id" = "k"."user_id" WHERE "k"."key_hash" = $1 AND "u"."is_active" = TRUE';
   const columns =
     '"id", "flow_id", "timestamp", "sender", "sender_name", "session_id", "context_id", "text", "files", ' +
-    '"edit", "properties", "category", "content_blocks"';
+    '"edit", "properties", "category", "content_blocks", "duration", "session_metadata"';
   const rename =
     `WITH "moved" AS (UPDATE ${table('message')} SET "session_id" = $1, "rename_id" = $2 ` +
     'WHERE "session_id" = $3 AND "flow_id" IN ' +

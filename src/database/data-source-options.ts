@@ -17,6 +17,8 @@ import { Transactions1768000000003 as PostgresTransactions } from './migrations/
 import { Transactions1768000000003 as SqliteTransactions } from './migrations/sqlite/1768000000003-Transactions';
 import { MessageTimestampIndex1768000000004 as PostgresMessageTimestampIndex } from './migrations/postgres/1768000000004-MessageTimestampIndex';
 import { MessageTimestampIndex1768000000004 as SqliteMessageTimestampIndex } from './migrations/sqlite/1768000000004-MessageTimestampIndex';
+import { MessageDurationAndSessionMetadata1768000000010 as PostgresMessageDurationAndSessionMetadata } from './migrations/postgres/1768000000010-MessageDurationAndSessionMetadata';
+import { MessageDurationAndSessionMetadata1768000000010 as SqliteMessageDurationAndSessionMetadata } from './migrations/sqlite/1768000000010-MessageDurationAndSessionMetadata';
 import { TracesAndSpans1768000200000 as PostgresTracesAndSpans } from './migrations/postgres/1768000200000-TracesAndSpans';
 import { TracesAndSpans1768000200000 as SqliteTracesAndSpans } from './migrations/sqlite/1768000200000-TracesAndSpans';
 
@@ -27,6 +29,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteVertexBuilds,
   SqliteTransactions,
   SqliteMessageTimestampIndex,
+  SqliteMessageDurationAndSessionMetadata,
   SqliteTracesAndSpans,
 ];
 export const POSTGRES_MIGRATIONS = [
@@ -36,6 +39,7 @@ export const POSTGRES_MIGRATIONS = [
   PostgresVertexBuilds,
   PostgresTransactions,
   PostgresMessageTimestampIndex,
+  PostgresMessageDurationAndSessionMetadata,
   PostgresTracesAndSpans,
 ];
 

@@ -19,6 +19,8 @@ export function messageEntityOf(item: CreateMessageDto, now: string): Message {
     properties: JSON.stringify(item.properties ?? {}),
     category: item.category ?? 'message',
     contentBlocks: JSON.stringify(item.content_blocks ?? []),
+    duration: item.duration ?? null,
+    sessionMetadata: item.session_metadata ? JSON.stringify(item.session_metadata) : null,
     renameId: null,
   });
 }

@@ -90,8 +90,10 @@ export class MessageQueryService {
 
   /**
    * Langflow's `offset` paging: the `limit` messages that end `offset` messages before the newest,
-   * in chronological order. Read newest first through the (flow, timestamp, id) index, so a window
-   * near the newest, where a chat view spends its time, is cheap whatever the history's length.
+   * listed in chronological order, or newest first with `order=desc` (Langflow 1.12: the order
+   * never moves the window). Read newest first through the (flow, timestamp, id) index, so a
+   * window near the newest, where a chat view spends its time, is cheap whatever the history's
+   * length.
    */
   async window(ownerId: string, query: ListMessagesQueryDto): Promise<string[]> {
     this.refuseWindowMix(query);
@@ -107,16 +109,16 @@ export class MessageQueryService {
     for await (const row of this.rows.stream(sql, parameters)) {
       items.push(serializeMessage(row as unknown as MessageRow));
     }
-    return items.reverse();
+    return query.order === 'desc' ? items : items.reverse();
   }
 
-  /** An offset walks back in time: it cannot follow a cursor or another ordering. */
+  /** An offset walks back in time: it cannot follow a cursor or another sort column. */
   private refuseWindowMix(query: ListMessagesQueryDto): void {
     const why =
       query.cursor !== undefined
         ? 'offset and cursor cannot be combined'
-        : (query.order_by ?? 'timestamp') !== 'timestamp' || (query.order ?? 'asc') !== 'asc'
-          ? 'offset windows are in chronological order: order_by and order cannot be changed with it'
+        : (query.order_by ?? 'timestamp') !== 'timestamp'
+          ? 'offset windows walk back in time: order_by cannot be changed with it'
           : undefined;
     if (why) {
       throw new RequestValidationError([

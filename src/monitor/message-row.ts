@@ -20,6 +20,8 @@ export interface MessageRow {
   properties: string;
   category: string;
   content_blocks: string;
+  duration: number | null;
+  session_metadata: string | null;
 }
 
 /**
@@ -40,6 +42,8 @@ export const MESSAGE_ROW_PROPERTIES = {
   properties: 'properties',
   category: 'category',
   content_blocks: 'contentBlocks',
+  duration: 'duration',
+  session_metadata: 'sessionMetadata',
 } as const satisfies Record<keyof MessageRow, keyof Message>;
 
 export type MessageColumn = keyof typeof MESSAGE_ROW_PROPERTIES;

@@ -65,6 +65,14 @@ export class Message {
   @Column({ name: 'content_blocks', type: 'text', default: '[]' })
   contentBlocks!: string;
 
+  /** Langflow 1.11's run duration: any finite number as the caller gave it, or null. */
+  @Column({ type: 'double precision', nullable: true })
+  duration!: number | null;
+
+  /** Langflow 1.11's session metadata: a JSON object, or null. */
+  @Column({ name: 'session_metadata', type: 'text', nullable: true })
+  sessionMetadata!: string | null;
+
   /**
    * Which session rename last moved this message. The rename's re-select reads exactly the rows it
    * moved by this mark, never the ones already in the target session or ingested meanwhile.

@@ -16,6 +16,8 @@ function row(overrides: Partial<MessageRow> = {}): MessageRow {
     properties: '{}',
     category: 'message',
     content_blocks: '[]',
+    duration: null,
+    session_metadata: null,
     ...overrides,
   };
 }
@@ -37,6 +39,8 @@ describe('serializeMessage', () => {
       'properties',
       'category',
       'content_blocks',
+      'duration',
+      'session_metadata',
     ]);
     expect(JSON.parse(json)).toEqual({
       id: '0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b',
@@ -52,6 +56,8 @@ describe('serializeMessage', () => {
       properties: {},
       category: 'message',
       content_blocks: [],
+      duration: null,
+      session_metadata: null,
     });
   });
 
@@ -60,6 +66,8 @@ describe('serializeMessage', () => {
       files: '["a.png","b.pdf"]',
       properties: '{"source":"web","nested":{"n":[1,2.5,null,true]}}',
       content_blocks: '[{"title":"x","contents":[]}]',
+      duration: 2.5e-7,
+      session_metadata: '{"__proto__":{"a":1},"n":[1,{"k":null}]}',
     });
     const json = serializeMessage(input);
     expect(json).toBe(JSON.stringify(JSON.parse(json)));
@@ -101,6 +109,12 @@ describe('serializeMessage', () => {
     expect(parsed.category).toBe('{"not":"json"}');
   });
 
+  it('writes a duration as the number it is, whatever its size or sign', () => {
+    for (const duration of [0, -1.5, 0.1, 12345678.901, 1e-300, 1.7976931348623157e308]) {
+      expect(JSON.parse(serializeMessage(row({ duration }))).duration).toBe(duration);
+    }
+  });
+
   it('embeds the stored JSON columns as values, not as strings', () => {
     const parsed = JSON.parse(
       serializeMessage(
@@ -108,9 +122,11 @@ describe('serializeMessage', () => {
           files: '["f"]',
           properties: '{"k":"v"}',
           content_blocks: '[{"type":"text"}]',
+          session_metadata: '{"channel":"web"}',
         }),
       ),
     );
+    expect(parsed.session_metadata).toEqual({ channel: 'web' });
     expect(parsed.files).toEqual(['f']);
     expect(parsed.properties).toEqual({ k: 'v' });
     expect(parsed.content_blocks).toEqual([{ type: 'text' }]);

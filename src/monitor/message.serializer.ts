@@ -21,7 +21,9 @@ export function serializeMessage(row: MessageRow): string {
     `,"edit":${row.edit ? 'true' : 'false'}` +
     `,"properties":${row.properties}` +
     `,"category":${text(row.category)}` +
-    `,"content_blocks":${row.content_blocks}}`
+    `,"content_blocks":${row.content_blocks}` +
+    `,"duration":${row.duration === null ? 'null' : text(row.duration)}` +
+    `,"session_metadata":${row.session_metadata ?? 'null'}}`
   );
 }
 

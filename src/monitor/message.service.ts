@@ -25,7 +25,7 @@ import { messageEntityOf } from './message-entity.mapper';
 import { Message } from './message.entity';
 import { serializeMessage } from './message.serializer';
 
-/** Rows per INSERT: 14 columns x 200 rows stays far below every driver's parameter limit. */
+/** Rows per INSERT: 16 columns x 200 rows stays far below every driver's parameter limit. */
 const INSERT_CHUNK_ROWS = 200;
 
 @Injectable()
@@ -146,6 +146,13 @@ export class MessageService {
     }
     if (changes.content_blocks !== undefined) {
       set.contentBlocks = JSON.stringify(changes.content_blocks);
+    }
+    if (changes.duration !== undefined) {
+      set.duration = changes.duration;
+    }
+    if (changes.session_metadata !== undefined) {
+      set.sessionMetadata =
+        changes.session_metadata === null ? null : JSON.stringify(changes.session_metadata);
     }
     if (changes.edit !== undefined) {
       set.edit = changes.edit;

@@ -141,7 +141,9 @@ export class MonitorController {
       "answer is one page, still a bare array: the next page's cursor comes in `X-Next-Cursor` and " +
       'its address in `Link: <...>; rel="next"`; on the last page neither header is sent. ' +
       "With `offset` (Langflow's chat-history paging) the answer is the window of `limit` messages " +
-      '(default 100) ending `offset` messages before the newest, in chronological order.',
+      '(default 100) ending `offset` messages before the newest, oldest first, or newest first ' +
+      'with `order=desc` (Langflow 1.12+ sends `offset=0&limit=30&order=DESC`; `order` is read in ' +
+      'either case).',
   })
   @ApiOkResponse({
     type: MessageResponseDto,
@@ -220,7 +222,7 @@ export class MonitorController {
       'application/x-ndjson': {
         schema: { type: 'string' },
         example:
-          '{"id":"0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b","flow_id":"9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d","timestamp":"2026-11-24T13:09:00.123Z","sender":"User","sender_name":"User","session_id":"support-chat-42","text":"Hello","files":[],"edit":false,"properties":{},"category":"message","content_blocks":[]}\n',
+          '{"id":"0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b","flow_id":"9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d","timestamp":"2026-11-24T13:09:00.123Z","sender":"User","sender_name":"User","session_id":"support-chat-42","context_id":null,"text":"Hello","files":[],"edit":false,"properties":{},"category":"message","content_blocks":[],"duration":null,"session_metadata":null}\n',
       },
     },
   })

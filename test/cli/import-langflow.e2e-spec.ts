@@ -5,6 +5,7 @@ import {
   fixtureMessageId,
   hyphenated,
   LANGFLOW,
+  LANGFLOW_RUN_FIELDS,
 } from '../support/langflow-fixture';
 import { describeEachDatabase } from '../support/test-app';
 
@@ -16,11 +17,15 @@ function printedKeys(stdout: string): Record<string, string> {
 }
 
 describeEachDatabase('npm run cli -- import-langflow', (ctx) => {
-  // The Langflow database is of the same kind as the service's: SQLite into SQLite, PostgreSQL
-  // (a newer Langflow, with context_id and job_id) into PostgreSQL.
-  async function withLangflow(work: (from: string) => Promise<void>): Promise<void> {
+  // The Langflow database is of the same kind as the service's: SQLite (an older Langflow, unless
+  // `runFields`) into SQLite, PostgreSQL (a newer Langflow, with context_id, job_id, duration and
+  // session_metadata) into PostgreSQL.
+  async function withLangflow(
+    work: (from: string) => Promise<void>,
+    options: { runFields?: boolean } = {},
+  ): Promise<void> {
     if (ctx().database.name === 'sqlite') {
-      const fixture = buildSqliteLangflow();
+      const fixture = buildSqliteLangflow(options);
       try {
         await work(fixture.file);
       } finally {
@@ -73,6 +78,12 @@ describeEachDatabase('npm run cli -- import-langflow', (ctx) => {
           properties: { source: 'web' },
           category: 'message',
           content_blocks: [],
+          // An older Langflow (the SQLite fixture) has neither column.
+          duration: ctx().database.name === 'postgres' ? LANGFLOW_RUN_FIELDS.duration : null,
+          session_metadata:
+            ctx().database.name === 'postgres'
+              ? JSON.parse(LANGFLOW_RUN_FIELDS.sessionMetadata)
+              : null,
         },
         {
           id: fixtureMessageId(2),
@@ -88,6 +99,8 @@ describeEachDatabase('npm run cli -- import-langflow', (ctx) => {
           properties: {},
           category: 'message',
           content_blocks: [{ title: 't', contents: [] }],
+          duration: null,
+          session_metadata: null,
         },
         expect.objectContaining({
           id: fixtureMessageId(3),
@@ -169,6 +182,30 @@ describeEachDatabase('npm run cli -- import-langflow', (ctx) => {
       expect(printedKeys(second.stdout)).toEqual({});
       expect(await counts()).toEqual(before);
     });
+  });
+
+  it("brings Langflow 1.11's duration and session_metadata over as they were stored", async () => {
+    await withLangflow(
+      async (from) => {
+        const run = await importFrom(from);
+        expect(run.code).toBe(0);
+        expect(run.stdout).toContain('  messages: 4 new');
+        const key = printedKeys(run.stdout).alice;
+
+        const read = await ctx().api.get(`/api/v1/monitor/messages/${fixtureMessageId(1)}`, {
+          key,
+        });
+        expect(read.status).toBe(200);
+        expect(read.text).toContain(
+          `"duration":${LANGFLOW_RUN_FIELDS.duration},"session_metadata":${LANGFLOW_RUN_FIELDS.sessionMetadata}}`,
+        );
+        const other = await ctx().api.get(`/api/v1/monitor/messages/${fixtureMessageId(2)}`, {
+          key,
+        });
+        expect(other.body).toMatchObject({ duration: null, session_metadata: null });
+      },
+      { runFields: true },
+    );
   });
 
   it('fails with a sentence and exit code 1 for a missing SQLite file, 2 without --from', async () => {

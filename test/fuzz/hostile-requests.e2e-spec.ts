@@ -113,6 +113,7 @@ function hostileJson(tenant: Tenant): fc.Arbitrary<unknown> {
       'id',
       'properties',
       'content_blocks',
+      'session_metadata',
       'files',
       'name',
       'expires_at',
@@ -145,6 +146,8 @@ function hostileBody(tenant: Tenant): fc.Arbitrary<string | undefined> {
       id: fc.oneof(fc.constantFrom(...tenant.messageIds), fc.uuid()),
       properties: hostileJson(tenant),
       content_blocks: fc.array(hostileJson(tenant), { maxLength: 3 }),
+      duration: fc.oneof(fc.double(), hostileJson(tenant)),
+      session_metadata: hostileJson(tenant),
     },
     { requiredKeys: ['flow_id', 'session_id', 'sender', 'sender_name', 'text'] },
   );

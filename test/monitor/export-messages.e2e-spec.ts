@@ -73,6 +73,8 @@ describeEachDatabase(
             properties: { index: i, nested: { tags: ['a', 'b'] } },
             files: i % 5 === 0 ? ['report.pdf'] : [],
             content_blocks: i % 6 === 0 ? [{ title: 'tool', contents: [{ type: 'text' }] }] : [],
+            duration: i % 3 === 0 ? null : i / 8,
+            session_metadata: i % 4 === 0 ? null : { channel: sessions[i % 3], turn: i },
           });
         }),
       );
@@ -97,6 +99,11 @@ describeEachDatabase(
       );
       expect(response.lines).toEqual(expected);
       expect(response.lines).toEqual(await listMessages(alice.key));
+      const seventh = response.lines.find((line: any) => line.text === 'message 7');
+      expect(seventh).toMatchObject({
+        duration: 0.875,
+        session_metadata: { channel: 'beta', turn: 7 },
+      });
     });
 
     it('keeps texts with newlines and other line separators on one line each', async () => {

@@ -110,6 +110,8 @@ describeEachDatabase(
             content_blocks: i === 2 ? [{ title: 't', contents: [] }] : [],
             edit: i === 3,
             category: i === 4 ? 'tool' : 'message',
+            duration: i % 3 === 0 ? null : i * 0.1,
+            session_metadata: i % 2 === 0 ? { i, channel: 'web' } : null,
           }),
         ),
       });
@@ -130,6 +132,8 @@ describeEachDatabase(
         expect(first.status).toBe(200);
         expect(first.body).toEqual({ stored: 6, skipped: 0 });
         expect(await exportText(fresh, restorer.key)).toBe(backup);
+        expect(backup).toContain('"duration":0.5,"session_metadata":null}');
+        expect(backup).toContain('"duration":null,"session_metadata":{"i":0,"channel":"web"}}');
 
         const again = await importBody(fresh, restorer.key, backup);
         expect(again.status).toBe(200);

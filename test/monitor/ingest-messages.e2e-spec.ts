@@ -81,6 +81,8 @@ describeEachDatabase(
           properties: {},
           category: 'message',
           content_blocks: [],
+          duration: null,
+          session_metadata: null,
         });
         expect(await listAll(alice.key)).toEqual([message]);
       });
@@ -116,6 +118,8 @@ describeEachDatabase(
             { type: 'text', text: 'x' },
             { type: 'code', lines: [1, 2] },
           ],
+          duration: 1.25,
+          session_metadata: { channel: 'web', user: { plan: 'pro', tags: ['a', 1, null] } },
           timestamp: '2026-11-24T13:09:00.123Z',
         });
 
@@ -148,6 +152,42 @@ describeEachDatabase(
           expect((await listAll(alice.key))[0].timestamp).toBe(stored);
         },
       );
+
+      it.each([[0], [-2.5], [1e-7], [123456789.123456], [1.7976931348623157e308], [42]])(
+        'stores the duration %j exactly as sent, and reads it back so',
+        async (duration) => {
+          const alice = await createUser(ctx());
+
+          const response = await ctx().api.post(MESSAGES, {
+            key: alice.key,
+            body: [messageInput({ duration })],
+          });
+
+          expect(response.status).toBe(201);
+          expect(response.body[0].duration).toBe(duration);
+          expect((await listAll(alice.key))[0].duration).toBe(duration);
+          const [row] = await ctx().dataSource.query<{ duration: number }[]>(
+            'SELECT "duration" FROM "message"',
+          );
+          expect(Number(row.duration)).toBe(duration);
+        },
+      );
+
+      it('takes null for duration and session_metadata', async () => {
+        const alice = await createUser(ctx());
+
+        const response = await ctx().api.post(MESSAGES, {
+          key: alice.key,
+          body: [messageInput({ duration: null, session_metadata: null })],
+        });
+
+        expect(response.status).toBe(201);
+        expect(response.body[0]).toMatchObject({ duration: null, session_metadata: null });
+        expect((await listAll(alice.key))[0]).toMatchObject({
+          duration: null,
+          session_metadata: null,
+        });
+      });
 
       it('stores ids in lowercase', async () => {
         const alice = await createUser(ctx());
@@ -386,6 +426,41 @@ describeEachDatabase(
           { type: 'string_too_long', loc: ['body', 0, 'context_id'] },
         ],
         [
+          'a string for duration',
+          [{ ...valid(), duration: '1.5' }],
+          {
+            type: 'float_type',
+            loc: ['body', 0, 'duration'],
+            msg: 'Input should be a valid number',
+            input: '1.5',
+          },
+        ],
+        [
+          'a boolean for duration',
+          [{ ...valid(), duration: true }],
+          { type: 'float_type', loc: ['body', 0, 'duration'], input: true },
+        ],
+        [
+          'an object for duration',
+          [{ ...valid(), duration: { seconds: 1 } }],
+          { type: 'float_type', loc: ['body', 0, 'duration'], input: { seconds: 1 } },
+        ],
+        [
+          'a list for session_metadata',
+          [{ ...valid(), session_metadata: [{ a: 1 }] }],
+          { type: 'dict_type', loc: ['body', 0, 'session_metadata'], input: [{ a: 1 }] },
+        ],
+        [
+          'a string for session_metadata',
+          [{ ...valid(), session_metadata: '{"a":1}' }],
+          {
+            type: 'dict_type',
+            loc: ['body', 0, 'session_metadata'],
+            msg: 'Input should be a valid dictionary',
+            input: '{"a":1}',
+          },
+        ],
+        [
           'a string among content_blocks',
           [{ ...valid(), content_blocks: [{}, 'x'] }],
           { type: 'dict_type', loc: ['body', 0, 'content_blocks', 1], input: 'x' },
@@ -508,6 +583,28 @@ describeEachDatabase(
         expect(await countRows(ctx(), 'message')).toBe(0);
         expect(await listAll(alice.key)).toEqual([]);
       });
+
+      it.each([['1e400'], ['-1e999']])(
+        'answers 422 finite_number for a duration of %s (beyond a double), and writes nothing',
+        async (duration) => {
+          const alice = await createUser(ctx());
+          const message = JSON.stringify(messageInput());
+
+          const response = await ctx().api.post(MESSAGES, {
+            key: alice.key,
+            rawBody: `[${message.slice(0, -1)},"duration":${duration}}]`,
+          });
+
+          expect(response.status).toBe(422);
+          expect(response.body.detail).toHaveLength(1);
+          expect(response.body.detail[0]).toMatchObject({
+            type: 'finite_number',
+            loc: ['body', 0, 'duration'],
+            msg: 'Input should be a finite number',
+          });
+          expect(await countRows(ctx(), 'message')).toBe(0);
+        },
+      );
 
       it('answers malformed JSON with json_invalid', async () => {
         const alice = await createUser(ctx());

@@ -116,6 +116,8 @@ describeEachDatabase('renaming a session of 100,000 messages', (ctx) => {
       properties: {},
       category: 'message',
       content_blocks: [],
+      duration: null,
+      session_metadata: null,
     });
 
     const counts = await ctx().dataSource.query<{ session_id: string; count: string | number }[]>(

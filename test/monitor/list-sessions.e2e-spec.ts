@@ -55,6 +55,31 @@ describeEachDatabase(
       expect(await sessionsOf(alice)).toEqual(['revived', 'middle', 'oldest']);
     });
 
+    it('never lists a null session id: no route can store one, nor can the database', async () => {
+      const alice = await createUser(ctx());
+      const flowId = randomUUID();
+      await ingest(alice, flowId, [['kept', '2026-01-01T00:00:00.000Z']]);
+      const [message] = (await ctx().api.get('/api/v1/monitor/messages', { key: alice.key }))
+        .body as { id: string }[];
+
+      const ingested = await ctx().api.post('/api/v1/monitor/messages', {
+        key: alice.key,
+        body: [messageInput({ flow_id: flowId, session_id: null as unknown as string })],
+      });
+      expect(ingested.status).toBe(422);
+      const updated = await ctx().api.put(`/api/v1/monitor/messages/${message.id}`, {
+        key: alice.key,
+        body: { session_id: null },
+      });
+      expect(updated.status).toBe(422);
+      // The column itself is NOT NULL on both databases.
+      await expect(
+        ctx().dataSource.query('UPDATE "message" SET "session_id" = NULL'),
+      ).rejects.toThrow(/null/i);
+
+      expect(await sessionsOf(alice)).toEqual(['kept']);
+    });
+
     it('orders sessions whose newest messages share a timestamp by session id', async () => {
       const alice = await createUser(ctx());
       const flowId = randomUUID();

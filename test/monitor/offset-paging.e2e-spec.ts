@@ -120,7 +120,6 @@ describeEachDatabase(
       [{ offset: 'ten' }, 'int_parsing'],
       [{ offset: '1.5' }, 'int_parsing'],
       [{ offset: '0', cursor: 'abc' }, 'value_error'],
-      [{ offset: '0', order: 'desc' }, 'value_error'],
       [{ offset: '0', order_by: 'sender' }, 'value_error'],
     ])('answers 422 on offset for %j', async (query, type) => {
       const alice = await createUser(ctx());
@@ -132,6 +131,61 @@ describeEachDatabase(
         expect.objectContaining({ type, loc: ['query', 'offset'] }),
       ]);
     });
+
+    it('order=DESC (Langflow 1.12+) lists the same windows newest first', async () => {
+      const alice = await createUser(ctx());
+      await seedHistory(alice);
+
+      // What Langflow 1.12's Playground sends for a chat's newest page.
+      expect(await texts(alice, { offset: '0', limit: '30', order: 'DESC' })).toEqual(
+        Array.from({ length: 12 }, (_, i) => `m${11 - i}`),
+      );
+      expect(await texts(alice, { offset: '0', limit: '5', order: 'DESC' })).toEqual([
+        'm11',
+        'm10',
+        'm9',
+        'm8',
+        'm7',
+      ]);
+      expect(await texts(alice, { offset: '5', limit: '5', order: 'desc' })).toEqual([
+        'm6',
+        'm5',
+        'm4',
+        'm3',
+        'm2',
+      ]);
+      expect(await texts(alice, { offset: '10', limit: '5', order: 'Desc' })).toEqual(['m1', 'm0']);
+      expect(await texts(alice, { offset: '5', limit: '5', order: 'ASC' })).toEqual([
+        'm2',
+        'm3',
+        'm4',
+        'm5',
+        'm6',
+      ]);
+      expect(await texts(alice, { offset: '12', limit: '5', order: 'DESC' })).toEqual([]);
+    });
+
+    it.each([['sideways'], ['descending'], ['']])(
+      'answers 422 on order for order=%j with offset, as sent',
+      async (order) => {
+        const alice = await createUser(ctx());
+
+        const response = await ctx().api.get(MESSAGES, {
+          key: alice.key,
+          query: { offset: '0', order },
+        });
+
+        expect(response.status).toBe(422);
+        expect(response.body.detail).toEqual([
+          {
+            type: 'value_error',
+            loc: ['query', 'order'],
+            msg: 'Value error, must be one of: asc, desc',
+            input: order,
+          },
+        ]);
+      },
+    );
 
     it('accepts the default ordering given explicitly', async () => {
       const alice = await createUser(ctx());

@@ -205,6 +205,14 @@ describeEachDatabase(
       const cases: { name: string; query: Query; orderBy: OrderBy; order: 'asc' | 'desc' }[] = [
         { name: 'by timestamp then id', query: {}, orderBy: 'timestamp', order: 'asc' },
         { name: 'order=desc', query: { order: 'desc' }, orderBy: 'timestamp', order: 'desc' },
+        // Langflow 1.12+ spells it in capitals; the cursor is the same either way.
+        { name: 'order=DESC', query: { order: 'DESC' }, orderBy: 'timestamp', order: 'desc' },
+        {
+          name: 'order_by=sender&order=Asc',
+          query: { order_by: 'sender', order: 'Asc' },
+          orderBy: 'sender',
+          order: 'asc',
+        },
         { name: 'order_by=sender', query: { order_by: 'sender' }, orderBy: 'sender', order: 'asc' },
         {
           name: 'order_by=session_id&order=desc',
@@ -636,6 +644,16 @@ describeEachDatabase(
         await expectCursorRefused(alice.key, { cursor: descending, order: 'asc' });
         await expectCursorRefused(alice.key, { cursor: ascending, order: 'desc' });
         await expectCursorRefused(alice.key, { cursor: ascending, order_by: 'id' });
+        await expectCursorRefused(alice.key, { cursor: descending, order: 'ASC' });
+        await expectCursorRefused(alice.key, { cursor: ascending, order: 'DESC' });
+
+        // The letter case of order is not part of the ordering.
+        const upper = await ctx().api.get(MESSAGES, {
+          key: alice.key,
+          query: { cursor: descending, order: 'DESC' },
+        });
+        expect(upper.status).toBe(200);
+        expect(upper.body).toHaveLength(3);
 
         const accepted = await ctx().api.get(MESSAGES, {
           key: alice.key,

@@ -140,6 +140,8 @@ describeEachDatabase(
           properties: { source: 'api', nested: { n: 1, list: [true, null] } },
           category: 'error',
           content_blocks: [{ title: 'Tool', contents: [{ type: 'text', text: 'x' }] }],
+          duration: 3.75,
+          session_metadata: { channel: 'slack', thread: { ts: '1.2' } },
         };
 
         const response = await put(alice, message.id, changes);
@@ -164,12 +166,14 @@ describeEachDatabase(
             edit: false,
             error: true,
             category: 'error',
+            duration: 3.75,
           }),
         );
         const row = (await stored(message.id)) as Message;
         expect(JSON.parse(row.files)).toEqual(changes.files);
         expect(JSON.parse(row.properties)).toEqual(changes.properties);
         expect(JSON.parse(row.contentBlocks)).toEqual(changes.content_blocks);
+        expect(JSON.parse(row.sessionMetadata as string)).toEqual(changes.session_metadata);
         const listed = await ctx().api.get(MESSAGES, {
           key: alice.key,
           query: { session_id: 'support-chat-2' },
@@ -192,6 +196,12 @@ describeEachDatabase(
         ],
         ['edit', { edit: true }, { edit: true }],
         ['context_id', { context_id: 'ctx 🚀' }, { contextId: 'ctx 🚀' }],
+        ['duration', { duration: -0.5 }, { duration: -0.5 }],
+        [
+          'session_metadata',
+          { session_metadata: { a: [1, { b: null }] } },
+          { sessionMetadata: '{"a":[1,{"b":null}]}' },
+        ],
       ];
 
       for (const [name, body, columns] of singleChanges) {
@@ -237,6 +247,58 @@ describeEachDatabase(
           ]);
         }
         expect((await stored(message.id))?.contextId).toBe('ctx-1');
+      });
+
+      it('clears duration and session_metadata with null and leaves them alone when left out', async () => {
+        const alice = await createUser(ctx());
+        const message = await ingestOne(alice, {
+          duration: 2.5,
+          session_metadata: { channel: 'web' },
+        });
+        expect(message).toMatchObject({ duration: 2.5, session_metadata: { channel: 'web' } });
+
+        const untouched = await put(alice, message.id, { text: 'other' });
+        expect(untouched.body).toMatchObject({
+          duration: 2.5,
+          session_metadata: { channel: 'web' },
+        });
+        const cleared = await put(alice, message.id, { duration: null, session_metadata: null });
+
+        expect(cleared.status).toBe(200);
+        expect(cleared.body).toMatchObject({ duration: null, session_metadata: null });
+        expect(await stored(message.id)).toMatchObject({ duration: null, sessionMetadata: null });
+        const read = await ctx().api.get(messageUrl(message.id), { key: alice.key });
+        expect(read.body).toMatchObject({ duration: null, session_metadata: null });
+      });
+
+      it('answers 422 for a duration that is not a number, or session_metadata not an object', async () => {
+        const alice = await createUser(ctx());
+        const message = await ingestOne(alice, { duration: 1, session_metadata: { k: 'v' } });
+        const before = await stored(message.id);
+
+        for (const [field, value, type] of [
+          ['duration', '2.5', 'float_type'],
+          ['duration', false, 'float_type'],
+          ['duration', [1], 'float_type'],
+          ['session_metadata', 'text', 'dict_type'],
+          ['session_metadata', [1, 2], 'dict_type'],
+          ['session_metadata', 7, 'dict_type'],
+        ] as const) {
+          const response = await put(alice, message.id, { [field]: value });
+          expect(response.status).toBe(422);
+          expect(response.body.detail).toEqual([
+            expect.objectContaining({ type, loc: ['body', field], input: value }),
+          ]);
+        }
+        const infinite = await ctx().api.put(messageUrl(message.id), {
+          key: alice.key,
+          rawBody: '{"duration":1e999}',
+        });
+        expect(infinite.status).toBe(422);
+        expect(infinite.body.detail).toEqual([
+          expect.objectContaining({ type: 'finite_number', loc: ['body', 'duration'] }),
+        ]);
+        expect(await stored(message.id)).toEqual(before);
       });
 
       it('changes error, which the response does not show', async () => {

@@ -37,6 +37,52 @@ describeEachDatabase(
       expect((await sessionOf(alice.key, 'new')).map((m) => m.id)).toEqual(stored.map((m) => m.id));
     });
 
+    it("keeps each message's duration and session_metadata (Langflow 1.11's fields)", async () => {
+      const alice = await createUser(ctx());
+      const flowId = randomUUID();
+      const created = await ctx().api.post('/api/v1/monitor/messages', {
+        key: alice.key,
+        body: [
+          messageInput({
+            flow_id: flowId,
+            session_id: 'old',
+            timestamp: '2026-11-24T13:09:00.000Z',
+            duration: 0.125,
+            session_metadata: { channel: 'web', nested: { list: [1, null] } },
+          }),
+          messageInput({
+            flow_id: flowId,
+            session_id: 'old',
+            timestamp: '2026-11-24T13:09:01.000Z',
+          }),
+          messageInput({
+            flow_id: flowId,
+            session_id: 'into',
+            timestamp: '2026-11-24T13:09:02.000Z',
+          }),
+        ],
+      });
+      expect(created.status).toBe(201);
+      const [first, second] = created.body;
+
+      const response = await ctx().api.patch(rename('old'), {
+        key: alice.key,
+        query: { new_session_id: 'into' },
+      });
+
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual([
+        { ...first, session_id: 'into' },
+        { ...second, session_id: 'into' },
+      ]);
+      expect(response.body[0]).toMatchObject({
+        duration: 0.125,
+        session_metadata: { channel: 'web', nested: { list: [1, null] } },
+      });
+      expect(response.body[1]).toMatchObject({ duration: null, session_metadata: null });
+      expect((await sessionOf(alice.key, 'into')).slice(0, 2)).toEqual(response.body);
+    });
+
     it('orders equal timestamps by id', async () => {
       const alice = await createUser(ctx());
       const flowId = randomUUID();

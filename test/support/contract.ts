@@ -13,4 +13,6 @@ export const MESSAGE_FIELDS = [
   'properties',
   'category',
   'content_blocks',
+  'duration',
+  'session_metadata',
 ];

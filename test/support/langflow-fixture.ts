@@ -215,8 +215,21 @@ function rows(id: (hex: string) => string, bool: (b: boolean) => unknown): Fixtu
   };
 }
 
-/** A Langflow SQLite file (as langflow.db), with the fixture's rows; removed with `remove()`. */
-export function buildSqliteLangflow(): { file: string; remove: () => void } {
+/** Langflow 1.11's message columns and the values the fixture gives them: message 1 has both. */
+export const LANGFLOW_RUN_FIELDS = {
+  duration: 1.5,
+  /** As JSON text: an object literal would set a prototype, not a `__proto__` key. */
+  sessionMetadata: '{"channel":"web","__proto__":null,"tags":["a",1]}',
+};
+
+/**
+ * A Langflow SQLite file (as langflow.db), with the fixture's rows; removed with `remove()`. By
+ * default an older Langflow's (before 1.11: no `duration` nor `session_metadata` on messages).
+ */
+export function buildSqliteLangflow(options: { runFields?: boolean } = {}): {
+  file: string;
+  remove: () => void;
+} {
   const file = path.join(
     os.tmpdir(),
     'monitor-e2e',
@@ -266,13 +279,24 @@ export function buildSqliteLangflow(): { file: string; remove: () => void } {
     'INSERT INTO vertex_build (build_id, id, timestamp, data, artifacts, params, valid, flow_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     data.builds,
   );
+  if (options.runFields) {
+    db.exec(
+      `ALTER TABLE message ADD COLUMN duration FLOAT; ALTER TABLE message ADD COLUMN session_metadata JSON;`,
+    );
+    db.prepare('UPDATE message SET duration = ?, session_metadata = ? WHERE id = ?').run(
+      LANGFLOW_RUN_FIELDS.duration,
+      LANGFLOW_RUN_FIELDS.sessionMetadata,
+      message(1),
+    );
+  }
   db.close();
   return { file, remove: () => fs.rmSync(file, { force: true }) };
 }
 
 /**
  * A Langflow PostgreSQL database of the test's own (a newer Langflow: messages with context_id,
- * builds with job_id), with the fixture's rows; dropped with `remove()`.
+ * duration and session_metadata, builds with job_id), with the fixture's rows; dropped with
+ * `remove()`.
  */
 export async function buildPostgresLangflow(
   serverUrl: string,
@@ -294,7 +318,7 @@ export async function buildPostgresLangflow(
     CREATE TABLE message (id UUID PRIMARY KEY, flow_id UUID, timestamp TIMESTAMP NOT NULL,
       sender VARCHAR NOT NULL, sender_name VARCHAR NOT NULL, session_id VARCHAR NOT NULL, text TEXT, files JSON,
       error BOOLEAN NOT NULL, edit BOOLEAN NOT NULL, properties JSON, category TEXT, content_blocks JSON,
-      context_id VARCHAR);
+      context_id VARCHAR, duration DOUBLE PRECISION, session_metadata JSON);
     CREATE TABLE "transaction" (id UUID PRIMARY KEY, timestamp TIMESTAMP NOT NULL, vertex_id VARCHAR NOT NULL,
       target_id VARCHAR, inputs JSON, outputs JSON, status VARCHAR NOT NULL, error VARCHAR,
       flow_id UUID NOT NULL REFERENCES flow (id));
@@ -316,9 +340,10 @@ export async function buildPostgresLangflow(
     'INSERT INTO message (id, flow_id, timestamp, sender, sender_name, session_id, text, files, error, edit, properties, category, content_blocks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)',
     data.messages,
   );
-  await client.query(`UPDATE message SET context_id = 'ctx-1' WHERE id = $1`, [
-    hyphenated(message(1)),
-  ]);
+  await client.query(
+    `UPDATE message SET context_id = 'ctx-1', duration = $2, session_metadata = $3 WHERE id = $1`,
+    [hyphenated(message(1)), LANGFLOW_RUN_FIELDS.duration, LANGFLOW_RUN_FIELDS.sessionMetadata],
+  );
   await insert(
     'INSERT INTO "transaction" (id, timestamp, vertex_id, target_id, inputs, outputs, status, error, flow_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
     data.transactions,

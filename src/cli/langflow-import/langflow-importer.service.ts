@@ -20,6 +20,7 @@ import { LangflowRow, LangflowSource, LangflowTable } from './langflow-source';
 import {
   booleanOf,
   fieldText,
+  finiteNumberOf,
   isPlainObject,
   jsonOf,
   objectText,
@@ -326,6 +327,9 @@ function mapMessage(
     (v) => Array.isArray(v) && v.every(isPlainObject),
     '[]',
   );
+  // Langflow 1.11+ only: an older database has neither column, and each reads as null.
+  const duration = orNull(row.duration, finiteNumberOf);
+  const sessionMetadata = objectText(row.session_metadata);
   const category =
     row.category === null || row.category === undefined
       ? 'message'
@@ -341,6 +345,8 @@ function mapMessage(
     !files ||
     !properties ||
     !contentBlocks ||
+    duration === undefined ||
+    sessionMetadata === undefined ||
     !category ||
     !timestamp
   ) {
@@ -363,6 +369,8 @@ function mapMessage(
       properties,
       category,
       contentBlocks,
+      duration,
+      sessionMetadata,
       renameId: null,
     }),
   };

@@ -1,4 +1,4 @@
-import { booleanOf, jsonOf, timestampOf, uuidOf } from './langflow-values';
+import { booleanOf, finiteNumberOf, jsonOf, timestampOf, uuidOf } from './langflow-values';
 
 describe("reading Langflow's stored values", () => {
   it.each([
@@ -20,6 +20,21 @@ describe("reading Langflow's stored values", () => {
     ['yesterday', undefined],
   ])('reads the timestamp %j as %j (no zone means UTC)', (value, expected) => {
     expect(timestampOf(value)).toBe(expected);
+  });
+
+  it.each([
+    [1.25, 1.25],
+    [0, 0],
+    ['2.5', 2.5],
+    [' -1e-3 ', -0.001],
+    ['1e400', undefined],
+    [Infinity, undefined],
+    [NaN, undefined],
+    ['0x10', undefined],
+    ['', undefined],
+    [true, undefined],
+  ])('reads the duration %j as %j', (value, expected) => {
+    expect(finiteNumberOf(value)).toBe(expected);
   });
 
   it('reads JSON text, JSON text inside JSON, and parsed values', () => {

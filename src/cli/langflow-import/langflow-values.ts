@@ -80,6 +80,20 @@ export function fieldText(
   return value;
 }
 
+/**
+ * A finite number; undefined otherwise. Drivers give a float column as a number, but PostgreSQL's
+ * numeric (or a value written as text into SQLite) comes as its decimal text.
+ */
+export function finiteNumberOf(value: unknown): number | undefined {
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value)
+        ? Number(value)
+        : NaN;
+  return Number.isFinite(number) ? number : undefined;
+}
+
 /** Null for a missing value; otherwise what `read` makes of it (undefined: not acceptable). */
 export function orNull<T>(
   value: unknown,

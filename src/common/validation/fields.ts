@@ -9,6 +9,7 @@ import {
   IsObject,
   IsString,
   IsInt,
+  IsNumber,
   IsUUID,
   Max,
   Min,
@@ -172,6 +173,29 @@ export function UuidField(): Decorator {
 
 export function BooleanField(): Decorator {
   return IsBoolean({ message: 'Input should be a valid boolean' });
+}
+
+/**
+ * A JSON number (pydantic's float: not a string, not a boolean). Finite: JSON cannot carry NaN,
+ * but a number too large for a double (1e400) parses as Infinity, which no database stores as sent.
+ */
+export function FiniteNumberField(): Decorator {
+  return all(
+    IsNumber(
+      { allowNaN: true, allowInfinity: true },
+      { message: 'Input should be a valid number' },
+    ),
+    (target, propertyName) =>
+      registerDecorator({
+        name: 'isFinite',
+        target: target.constructor,
+        propertyName: propertyName as string,
+        options: { message: 'Input should be a finite number' },
+        validator: {
+          validate: (value: unknown) => typeof value !== 'number' || Number.isFinite(value),
+        },
+      }),
+  );
 }
 
 export function ObjectField(): Decorator {

@@ -29,6 +29,8 @@ const ISSUE_TYPES: [constraint: string, type: string][] = [
   ['isBoolean', 'bool_type'],
   ['isObject', 'dict_type'],
   ['isInt', 'int_parsing'],
+  ['isNumber', 'float_type'],
+  ['isFinite', 'finite_number'],
   ['min', 'greater_than_equal'],
   ['max', 'less_than_equal'],
   ['minLength', 'string_too_short'],

@@ -1,5 +1,6 @@
 import {
   BooleanField,
+  FiniteNumberField,
   ObjectField,
   ObjectListField,
   Optional,
@@ -75,6 +76,23 @@ export class CreateMessageDto {
   @Optional()
   @ObjectListField()
   content_blocks?: Record<string, unknown>[];
+
+  /**
+   * Langflow's run duration, stored as given (any finite number), or null (the default).
+   * @example 1.25
+   */
+  @OptionalNullable()
+  @FiniteNumberField()
+  duration?: number | null;
+
+  /**
+   * Langflow's session metadata: any JSON object, stored and returned as given, or null (the
+   * default).
+   * @example {"channel": "web"}
+   */
+  @OptionalNullable()
+  @ObjectField()
+  session_metadata?: Record<string, unknown> | null;
 
   /**
    * RFC 3339; stored in UTC with milliseconds. Default: now.

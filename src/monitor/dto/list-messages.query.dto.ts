@@ -41,9 +41,9 @@ export class ListMessagesQueryDto extends MessageFiltersQueryDto {
 
   /**
    * Langflow's chat-history paging: the window of `limit` messages (default 100) that ends this
-   * many messages before the newest, in chronological order. `0` is the newest page; raise it by
-   * `limit` to scroll up. Not with `cursor`, nor with an `order_by` or `order` other than the
-   * default.
+   * many messages before the newest, listed oldest first, or newest first with `order=desc`. `0`
+   * is the newest page; raise it by `limit` to scroll up. Not with `cursor`, nor with an
+   * `order_by` other than `timestamp`.
    * @example 0
    */
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, type: 'integer' })

@@ -1,3 +1,4 @@
+import { Transform } from 'class-transformer';
 import {
   OneOf,
   Optional,
@@ -65,10 +66,19 @@ export class MessageFiltersQueryDto {
   order_by?: MessageOrderColumn;
 
   /**
-   * Sort direction, for every sort key (an extension; default `asc`, Langflow's order).
-   * @example "asc"
+   * Sort direction, for every sort key, in any letter case (Langflow 1.12+ sends `DESC`); default
+   * `asc`, Langflow's order. On Get Messages, with `offset` it only orders the window (`desc`:
+   * newest first); with `cursor` it is the direction the pages walk in (`desc`: from the newest
+   * back).
+   * @example "desc"
    */
   @Optional()
+  // Lowered only when that makes it valid, so a 422 echoes the value as it was sent.
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && (SORT_ORDERS as readonly string[]).includes(value.toLowerCase())
+      ? value.toLowerCase()
+      : value,
+  )
   @OneOf(SORT_ORDERS)
   order?: SortOrder;
 }

@@ -83,4 +83,18 @@ export class MessageResponseDto {
    */
   @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true } })
   content_blocks!: Record<string, unknown>[];
+
+  /**
+   * Langflow's run duration, as given, or null.
+   * @example 1.25
+   */
+  @ApiProperty({ type: Number, nullable: true })
+  duration!: number | null;
+
+  /**
+   * Langflow's session metadata, stored and returned as given, or null.
+   * @example {"channel": "web"}
+   */
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  session_metadata!: Record<string, unknown> | null;
 }

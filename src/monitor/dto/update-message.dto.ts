@@ -1,5 +1,6 @@
 import {
   BooleanField,
+  FiniteNumberField,
   ObjectField,
   ObjectListField,
   Optional,
@@ -75,4 +76,20 @@ export class UpdateMessageDto {
   @Optional()
   @ObjectListField()
   content_blocks?: Record<string, unknown>[];
+
+  /**
+   * Sets Langflow's run duration (any finite number, stored as given), or clears it with null.
+   * @example 1.25
+   */
+  @OptionalNullable()
+  @FiniteNumberField()
+  duration?: number | null;
+
+  /**
+   * Replaces Langflow's session metadata (any JSON object), or clears it with null.
+   * @example {"channel": "web"}
+   */
+  @OptionalNullable()
+  @ObjectField()
+  session_metadata?: Record<string, unknown> | null;
 }
