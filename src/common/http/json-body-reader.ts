@@ -34,8 +34,14 @@ export function readJsonBody(
         request.unpipe();
         source.destroy();
       }
-      // Whatever is left of the body is the early answer's to deal with.
-      request.pause();
+      // What is left of a body that has all come is thrown away, or its connection would stay
+      // paused and never read the next request; the rest of one still coming is the early
+      // answer's to read (bootstrap/early-answers.ts).
+      if (request.complete) {
+        request.resume();
+      } else {
+        request.pause();
+      }
       outcome();
     };
     const onData = (chunk: Buffer) => {
