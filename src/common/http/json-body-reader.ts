@@ -34,9 +34,10 @@ export function readJsonBody(
         request.unpipe();
         source.destroy();
       }
-      // What is left of a body that has all come is thrown away, or its connection would stay
-      // paused and never read the next request; the rest of one still coming is the early
-      // answer's to read (bootstrap/early-answers.ts).
+      // Node throws away the rest of a body only when nothing has read from it; this did, so
+      // what is left of a body that has all come is thrown away here (a paused request can hold
+      // up its connection's reading). The rest of one still coming is the early answer's to
+      // read (bootstrap/early-answers.ts).
       if (request.complete) {
         request.resume();
       } else {

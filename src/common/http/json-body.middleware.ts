@@ -9,7 +9,7 @@ import {
 /** Set on the request when its body could not be taken as JSON; reported after authentication. */
 export const BODY_PARSE_ERROR = Symbol('bodyParseError');
 
-/** Set on the request when it has a JSON body still to read (after authentication), with its limits. */
+/** Set on the request, with its limits, when its JSON body is to be read after authentication. */
 export const PENDING_JSON_BODY = Symbol('pendingJsonBody');
 
 /** Bodies that a route reads as a stream rather than whole, so the JSON body limit is not theirs. */
