@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { HttpLimits } from '../config/http-limits.config';
+import { drainAfterEarlyAnswers } from './early-answers';
 
 /** How often Node looks for requests past their header or request deadline. */
 const DEADLINE_CHECK_INTERVAL_MS = 1000;
@@ -11,7 +12,8 @@ const DEADLINE_CHECK_INTERVAL_MS = 1000;
  * sending a request, is closed after the idle timeout; while the service works on a request (a
  * long rename, a streamed export) no idle timeout applies. `headersTimeout` counts from a
  * request's first byte, not from the end of the previous one, so it can be far shorter than the
- * keep-alive timeout without cutting idle keep-alive connections short.
+ * keep-alive timeout without cutting idle keep-alive connections short. An answer given before the
+ * body was read drains the body within bounds before the connection closes (early-answers.ts).
  */
 export function applyHttpLimits(server: Server, limits: HttpLimits): void {
   server.headersTimeout = limits.headersTimeoutMs;
@@ -23,6 +25,7 @@ export function applyHttpLimits(server: Server, limits: HttpLimits): void {
     DEADLINE_CHECK_INTERVAL_MS;
   // Applied by Node to every new connection until its first request comes in.
   server.timeout = limits.idleTimeoutMs;
+  drainAfterEarlyAnswers(server, limits);
   server.on('request', (request: IncomingMessage) => {
     const { socket } = request;
     // A request without a body is whole once its headers are in (its 'end' may never come, as

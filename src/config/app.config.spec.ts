@@ -54,6 +54,8 @@ describe('loadAppConfig', () => {
         idleTimeoutMs: 10_000,
         keepAliveTimeoutMs: 65_000,
         maxConnections: 1000,
+        drainLimitBytes: 16 * 1024 * 1024,
+        drainTimeoutMs: 10_000,
       },
       throttling: {
         authFailuresPerMinute: 20,
@@ -110,6 +112,8 @@ describe('loadAppConfig', () => {
       idleTimeoutMs: 1250,
       keepAliveTimeoutMs: 75_000,
       maxConnections: 10,
+      drainLimitBytes: 16 * 1024 * 1024,
+      drainTimeoutMs: 10_000,
     });
   });
 

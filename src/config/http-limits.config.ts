@@ -12,9 +12,24 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number;
   /** Open connections at most; further ones are closed at once (MAX_CONNECTIONS). */
   maxConnections: number;
+  /**
+   * After an answer sent before the request's body was read (a 403, 413 or 415), the most of
+   * the body read and thrown away so that a client writing it all first still gets the answer
+   * (DRAIN_LIMIT_BYTES); a body declared longer is not read, and the connection is closed.
+   */
+  drainLimitBytes: number;
+  /** How long that reading may take before the connection is cut (DRAIN_TIMEOUT). */
+  drainTimeoutMs: number;
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Above the default body limit, so that a client whose body is somewhat over it sees the 413
+ * rather than a broken pipe. Bytes read to be discarded cost no memory, and a valid request
+ * already makes the service read (and keep) 10 MiB.
+ */
+export const DEFAULT_DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** A positive whole number from the environment, or the default; a bad value adds a problem. */
 export function readCount(
@@ -67,6 +82,15 @@ export function readHttpLimits(env: NodeJS.ProcessEnv, problems: string[]): Http
     idleTimeoutMs: readSeconds(env, 'IDLE_TIMEOUT', 10, problems),
     keepAliveTimeoutMs: readSeconds(env, 'KEEP_ALIVE_TIMEOUT', 65, problems),
     maxConnections: readCount(env, 'MAX_CONNECTIONS', 1000, problems),
+    drainLimitBytes: readCount(
+      env,
+      'DRAIN_LIMIT_BYTES',
+      DEFAULT_DRAIN_LIMIT_BYTES,
+      problems,
+      1024 ** 3,
+    ),
+    // Well under REQUEST_TIMEOUT's 30 s: a refused request holds its connection no longer.
+    drainTimeoutMs: readSeconds(env, 'DRAIN_TIMEOUT', 10, problems),
   };
   // Node refuses a header deadline later than the whole request's.
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {

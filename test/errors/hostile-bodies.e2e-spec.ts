@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import { MAX_ECHO_CHARACTERS } from '../../src/common/validation/bounded-echo';
 import { messageInput } from '../factories/messages';
 import { createUser } from '../factories/users';
@@ -9,6 +10,50 @@ const NOWHERE = `${MESSAGES}/00000000-0000-0000-0000-000000000000`;
 
 function nested(depth: number, leaf: string): string {
   return `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}`;
+}
+
+/** Each accepted Content-Encoding and how to make a body in it. */
+const CODINGS: [name: string, encode: (text: string) => Buffer][] = [
+  ['gzip', (text) => zlib.gzipSync(text)],
+  ['deflate', (text) => zlib.deflateSync(text)],
+  ['br', (text) => zlib.brotliCompressSync(text)],
+];
+
+/** What a client saw of one request: its answer, or that none came within 10 s. */
+interface Answer {
+  status: number | 'no answer in 10 s';
+  headers: Headers;
+  body: any;
+}
+
+/** Sends raw bytes with the given headers; gives up after 10 s rather than hanging the suite. */
+async function sendBytes(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<Answer> {
+  try {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    const json = (response.headers.get('content-type') ?? '').includes('json') && text !== '';
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: json ? (JSON.parse(text) as unknown) : text,
+    };
+  } catch (error) {
+    if ((error as Error).name !== 'TimeoutError') {
+      throw error;
+    }
+    return { status: 'no answer in 10 s', headers: new Headers(), body: undefined };
+  }
 }
 
 describeEachDatabase('hostile bodies', (ctx) => {
@@ -180,6 +225,179 @@ describeEachDatabase('hostile bodies', (ctx) => {
         body: { sender: { short: [1, 2] } },
       });
       expect(response.body.detail[0].input).toEqual({ short: [1, 2] });
+    });
+  });
+
+  describe('compressed bodies', () => {
+    const WRONG_KEY = `sk-${'w'.repeat(43)}`;
+
+    function headersFor(coding: string, key?: string): Record<string, string> {
+      return {
+        'content-type': 'application/json',
+        'content-encoding': coding,
+        ...(key === undefined ? {} : { 'x-api-key': key }),
+      };
+    }
+
+    it.each(CODINGS)(
+      '%s: a valid body is read; junk or a cut one is a 422 at once, after authentication',
+      async (coding, encode) => {
+        const alice = await createUser(ctx());
+        const base = ctx().api.baseUrl;
+        const valid = await sendBytes(
+          base,
+          'POST',
+          MESSAGES,
+          headersFor(coding, alice.key),
+          encode(JSON.stringify([messageInput({ text: 'compressed' })])),
+        );
+        expect(valid.status).toBe(201);
+        expect(valid.body[0].text).toBe('compressed');
+
+        const whole = encode(JSON.stringify([messageInput({ text: 'x'.repeat(2000) })]));
+        const broken = {
+          junk: Buffer.from('junk'),
+          'cut in half': whole.subarray(0, Math.ceil(whole.length / 2)),
+          'garbage after its first bytes': Buffer.concat([
+            whole.subarray(0, 3),
+            Buffer.alloc(64, 0xff),
+          ]),
+        };
+        for (const [label, body] of Object.entries(broken)) {
+          for (const [method, path] of [
+            ['POST', MESSAGES],
+            ['PUT', NOWHERE],
+            ['DELETE', MESSAGES],
+          ]) {
+            const refused = await sendBytes(
+              base,
+              method,
+              path,
+              headersFor(coding, alice.key),
+              body,
+            );
+            expect({ label, method, ...refused, headers: undefined }).toEqual({
+              label,
+              method,
+              status: 422,
+              headers: undefined,
+              body: {
+                detail: [
+                  {
+                    type: 'json_invalid',
+                    loc: ['body'],
+                    msg: `JSON decode error: the body is not valid ${coding} data`,
+                    input: null,
+                  },
+                ],
+              },
+            });
+            for (const key of [undefined, WRONG_KEY]) {
+              const anonymous = await sendBytes(base, method, path, headersFor(coding, key), body);
+              expect({ label, method, status: anonymous.status }).toEqual({
+                label,
+                method,
+                status: 403,
+              });
+            }
+          }
+        }
+        const stored = await ctx().api.get(MESSAGES, { key: alice.key });
+        expect(stored.body.map((message: { text: string }) => message.text)).toEqual([
+          'compressed',
+        ]);
+      },
+    );
+
+    it.each(['zstd', 'compress', 'x-unknown', 'gzip, br', 'br, gzip', 'identity, gzip'])(
+      'Content-Encoding "%s" is a 415 on any body, with or without a key',
+      async (coding) => {
+        const alice = await createUser(ctx());
+        const message = JSON.stringify(messageInput());
+        const cases: [string, string, Record<string, string>, string][] = [
+          ['POST', MESSAGES, { 'content-type': 'application/json' }, `[${message}]`],
+          ['POST', `${MESSAGES}/import`, { 'content-type': 'application/x-ndjson' }, message],
+          ['PUT', NOWHERE, {}, '{"text":"no type"}'],
+          ['DELETE', MESSAGES, { 'content-type': 'text/plain' }, '[]'],
+        ];
+        for (const [method, path, headers, body] of cases) {
+          for (const key of [alice.key, undefined]) {
+            const answer = await sendBytes(
+              ctx().api.baseUrl,
+              method,
+              path,
+              { ...headers, 'content-encoding': coding, ...(key ? { 'x-api-key': key } : {}) },
+              Buffer.from(body),
+            );
+            expect({ method, path, status: answer.status, body: answer.body }).toEqual({
+              method,
+              path,
+              status: 415,
+              body: {
+                detail:
+                  'Unsupported Content-Encoding: send the body as it is, or compressed once with gzip, deflate or br',
+              },
+            });
+            expect(answer.headers.get('accept-encoding')).toBe('gzip, deflate, br');
+          }
+        }
+        expect((await ctx().api.get(MESSAGES, { key: alice.key })).body).toEqual([]);
+      },
+    );
+
+    it('a compression bomb stops at the body limit: 413 with a key, 403 without', async () => {
+      const alice = await createUser(ctx());
+      const inflated = Buffer.alloc(64 * 1024 * 1024, 0x20);
+      const bombs: [string, Buffer][] = [
+        ['gzip', zlib.gzipSync(inflated)],
+        ['deflate', zlib.deflateSync(inflated)],
+        [
+          'br',
+          zlib.brotliCompressSync(inflated, {
+            params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 },
+          }),
+        ],
+      ];
+      for (const [coding, bomb] of bombs) {
+        expect(bomb.length).toBeLessThan(256 * 1024);
+        const base = ctx().api.baseUrl;
+        const refused = await sendBytes(
+          base,
+          'POST',
+          MESSAGES,
+          headersFor(coding, alice.key),
+          bomb,
+        );
+        expect({ coding, status: refused.status, body: refused.body }).toEqual({
+          coding,
+          status: 413,
+          body: { detail: 'Request body too large: the limit is 10 MiB' },
+        });
+        const anonymous = await sendBytes(base, 'POST', MESSAGES, headersFor(coding), bomb);
+        expect({ coding, status: anonymous.status }).toEqual({ coding, status: 403 });
+      }
+      // The service still answers, and stored nothing.
+      expect((await ctx().api.get(MESSAGES, { key: alice.key })).body).toEqual([]);
+    });
+
+    it('a body that claims an encoding but is empty reads as an empty body', async () => {
+      const alice = await createUser(ctx());
+      const plain = await ctx().api.post(MESSAGES, { key: alice.key, rawBody: '' });
+      expect(plain.status).toBe(422);
+      for (const coding of ['gzip', 'deflate', 'br', 'zstd']) {
+        const empty = await sendBytes(
+          ctx().api.baseUrl,
+          'POST',
+          MESSAGES,
+          headersFor(coding, alice.key),
+          Buffer.alloc(0),
+        );
+        expect({ coding, status: empty.status, body: empty.body }).toEqual({
+          coding,
+          status: 422,
+          body: plain.body,
+        });
+      }
     });
   });
 

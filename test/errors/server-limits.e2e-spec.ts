@@ -2,6 +2,7 @@ import * as net from 'node:net';
 import { messageInput } from '../factories/messages';
 import { testDatabases } from '../support/databases';
 import { ADMIN_KEY, startTestApp, TestApp } from '../support/test-app';
+import { urllibRequest, writeWholeThenRead } from '../support/whole-body-clients';
 
 /*
  * The HTTP server's limits are the same whatever the database, so this suite runs on SQLite only,
@@ -60,6 +61,36 @@ function drip(socket: net.Socket, text: string): void {
 function head(lines: string[]): string {
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
+
+const MESSAGES = '/api/v1/monitor/messages';
+const IMPORT = '/api/v1/monitor/messages/import';
+const UNSUPPORTED_ENCODING =
+  'Unsupported Content-Encoding: send the body as it is, or compressed once with gzip, deflate or br';
+
+/** Answers given before the body is read: the request's path, headers, status and detail. */
+const EARLY_ANSWERS: [string, string, Record<string, string>, number, string][] = [
+  [
+    '413 for a declared length over the limit',
+    MESSAGES,
+    { 'Content-Type': 'application/json', 'x-api-key': ADMIN_KEY },
+    413,
+    'Request body too large: the limit is 4096 bytes',
+  ],
+  [
+    '403 for a streamed import without a key',
+    IMPORT,
+    { 'Content-Type': 'application/x-ndjson' },
+    403,
+    'An API key must be passed as query or header',
+  ],
+  [
+    '415 for an unknown Content-Encoding',
+    MESSAGES,
+    { 'Content-Type': 'application/json', 'Content-Encoding': 'zstd', 'x-api-key': ADMIN_KEY },
+    415,
+    UNSUPPORTED_ENCODING,
+  ],
+];
 
 describe('HTTP server limits [sqlite]', () => {
   let testApp: TestApp;
@@ -129,6 +160,112 @@ describe('HTTP server limits [sqlite]', () => {
       body: [messageInput({ text: 'x'.repeat(5000) })],
     });
     expect(over.status).toBe(413);
+  });
+
+  describe('an answer sent before the body is read reaches a client that writes it all first', () => {
+    // Far more than the socket buffers hold, so that the answer comes while the body is sent.
+    const size = 8 * 1024 * 1024;
+
+    it.each(EARLY_ANSWERS)(
+      '%s, to Python urllib',
+      async (_label, path, headers, status, detail) => {
+        const result = await urllibRequest({
+          url: `http://127.0.0.1:${port}${path}`,
+          method: 'POST',
+          headers,
+          fill: ' ',
+          size,
+        });
+        expect(result).toEqual({ status, body: JSON.stringify({ detail }) });
+      },
+    );
+
+    it.each(EARLY_ANSWERS)(
+      '%s, to a Node socket that writes it all before reading',
+      async (_label, path, headers, status, detail) => {
+        const lines = [`POST ${path} HTTP/1.1`, 'Host: localhost', 'Connection: close'];
+        lines.push(`Content-Length: ${size}`);
+        lines.push(...Object.entries(headers).map(([name, value]) => `${name}: ${value}`));
+        const result = await writeWholeThenRead(port, head(lines), Buffer.alloc(size, 0x20));
+        expect(result).toEqual({ status, body: JSON.stringify({ detail }) });
+      },
+    );
+  });
+
+  it('Expect: 100-continue: 100 Continue only for a request that will be read; a refused one gets its final status at once', async () => {
+    const body = JSON.stringify([messageInput({ text: 'after continue' })]);
+    const accepted = await converse(
+      port,
+      (socket) => {
+        socket.write(
+          head([
+            `POST ${MESSAGES} HTTP/1.1`,
+            'Host: localhost',
+            'Expect: 100-continue',
+            'Content-Type: application/json',
+            `Content-Length: ${Buffer.byteLength(body)}`,
+            `x-api-key: ${ADMIN_KEY}`,
+            'Connection: close',
+          ]),
+        );
+        socket.once('data', (chunk: Buffer) => {
+          if (chunk.toString('latin1').startsWith('HTTP/1.1 100 Continue')) {
+            socket.write(body);
+          }
+        });
+      },
+      5000,
+    );
+    expect(accepted.text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 /);
+    expect(accepted.text).toContain('after continue');
+
+    const refused: [string[], number][] = [
+      [['Content-Type: application/json', 'Content-Length: 99999', `x-api-key: ${ADMIN_KEY}`], 413],
+      [['Content-Type: application/json', 'Content-Length: 2'], 403],
+      [['Content-Type: application/x-ndjson', 'Content-Length: 1000'], 403],
+      [
+        [
+          'Content-Type: application/json; charset=latin1',
+          'Content-Length: 2',
+          `x-api-key: ${ADMIN_KEY}`,
+        ],
+        415,
+      ],
+      [
+        [
+          'Content-Type: application/json',
+          'Content-Encoding: zstd',
+          'Content-Length: 2',
+          `x-api-key: ${ADMIN_KEY}`,
+        ],
+        415,
+      ],
+    ];
+    for (const [headers, status] of refused) {
+      const path = headers.some((line) => line.includes('ndjson')) ? IMPORT : MESSAGES;
+      const seen = await converse(
+        port,
+        (socket) => {
+          socket.write(
+            head([`POST ${path} HTTP/1.1`, 'Host: localhost', 'Expect: 100-continue', ...headers]),
+          );
+          // A client that gets 100 Continue sends its body; one that gets no answer waits.
+          socket.once('data', (chunk: Buffer) => {
+            if (chunk.toString('latin1').startsWith('HTTP/1.1 100')) {
+              socket.write(' '.repeat(Number(/Content-Length: (\d+)/.exec(headers.join())![1])));
+            }
+          });
+        },
+        5000,
+      );
+      expect({ headers, first: seen.text.split('\r\n')[0] }).toEqual({
+        headers,
+        first: expect.stringMatching(new RegExp(`^HTTP/1\\.1 ${status} `)),
+      });
+      expect(seen.text).not.toContain('100 Continue');
+      expect(seen.text.toLowerCase()).toContain('connection: close');
+      expect(seen.closed).toBe(true);
+    }
   });
 
   it('drops a connection that never sends anything', async () => {
@@ -231,5 +368,80 @@ describe('HTTP server limits [sqlite]', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await testApp.api.get('/health')).status).toBe(200);
+  });
+
+  describe('the drain after an early answer is bounded', () => {
+    let drainApp: TestApp;
+    let drainPort: number;
+
+    beforeAll(async () => {
+      // Long request and idle timeouts, so that only the drain's own bounds can cut.
+      drainApp = await startTestApp(testDatabases()[0], {
+        DRAIN_LIMIT_BYTES: String(1024 * 1024),
+        DRAIN_TIMEOUT: '1',
+        REQUEST_TIMEOUT: '60',
+        IDLE_TIMEOUT: '30',
+      });
+      drainPort = (drainApp.app.getHttpServer().address() as net.AddressInfo).port;
+    });
+
+    afterAll(async () => {
+      await drainApp.close();
+    });
+
+    it('cuts a client that keeps sending past DRAIN_LIMIT_BYTES', async () => {
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const framed = Buffer.concat([Buffer.from('10000\r\n'), chunk, Buffer.from('\r\n')]);
+      let written = 0;
+      const seen = await converse(
+        drainPort,
+        (socket) => {
+          socket.write(
+            head([
+              `POST ${IMPORT} HTTP/1.1`,
+              'Host: localhost',
+              'Content-Type: application/x-ndjson',
+              'Transfer-Encoding: chunked',
+            ]),
+          );
+          const pump = () => {
+            while (!socket.destroyed && written < 1024 * 1024 * 1024) {
+              written += chunk.length;
+              if (!socket.write(framed)) {
+                socket.once('drain', pump);
+                return;
+              }
+            }
+          };
+          pump();
+        },
+        10_000,
+      );
+      expect(seen.text).toMatch(/^HTTP\/1\.1 403 /);
+      expect(seen.closed).toBe(true);
+      // The limit, plus what the socket buffers on both sides held.
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+    });
+
+    it('cuts a client that still sends DRAIN_TIMEOUT after the answer', async () => {
+      const seen = await converse(
+        drainPort,
+        (socket) => {
+          socket.write(
+            head([
+              `POST ${IMPORT} HTTP/1.1`,
+              'Host: localhost',
+              'Content-Type: application/x-ndjson',
+              'Content-Length: 100000',
+            ]),
+          );
+          drip(socket, 'x');
+        },
+        10_000,
+      );
+      expect(seen.text).toMatch(/^HTTP\/1\.1 403 /);
+      expect(seen.closed).toBe(true);
+      expect(seen.elapsedMs).toBeLessThan(8000);
+    });
   });
 });

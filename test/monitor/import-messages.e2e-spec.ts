@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { UNSUPPORTED_CODING_DETAIL } from '../../src/common/http/content-encoding';
 import { messageInput } from '../factories/messages';
 import { createUser, TestUser } from '../factories/users';
 import { databaseEnv } from '../support/cli-runner';
@@ -349,7 +350,7 @@ describeEachDatabase(
       expect(response).toEqual({
         status: 415,
         body: {
-          detail: 'Request body must be sent as it is or with Content-Encoding gzip, deflate or br',
+          detail: UNSUPPORTED_CODING_DETAIL,
         },
       });
       expect(await countMessages(ctx())).toBe(0);

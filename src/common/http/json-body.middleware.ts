@@ -1,15 +1,24 @@
 import { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ValidationIssue } from '../validation/request-validation.error';
-import { decodedBody } from './content-encoding';
-import { exceedsJsonDepth } from './json-depth';
+import {
+  ACCEPTED_CONTENT_CODINGS,
+  contentCodingOf,
+  UNSUPPORTED_CODING_DETAIL,
+} from './content-encoding';
 
 /** Set on the request when its body could not be taken as JSON; reported after authentication. */
 export const BODY_PARSE_ERROR = Symbol('bodyParseError');
 
+/** Set on the request, with its limits, when its JSON body is to be read after authentication. */
+export const PENDING_JSON_BODY = Symbol('pendingJsonBody');
+
 /** Bodies that a route reads as a stream rather than whole, so the JSON body limit is not theirs. */
 const STREAMED_UPLOAD_TYPES = ['application/x-ndjson', 'application/ndjson'];
 
-export type RequestWithParseError = Request & { [BODY_PARSE_ERROR]?: ValidationIssue };
+export type RequestWithParseError = Request & {
+  [BODY_PARSE_ERROR]?: ValidationIssue;
+  [PENDING_JSON_BODY]?: JsonBodyLimits;
+};
 
 export interface JsonBodyLimits {
   /** Largest body accepted, in bytes (after decompression). */
@@ -26,12 +35,14 @@ export function bodyTooLargeDetail(limitBytes: number): string {
 }
 
 /**
- * Reads JSON bodies. A body over the limit is refused with 413 as soon as that is known: from a
- * declared Content-Length before a byte is read, or from the running count of a chunked body,
- * and the connection is closed rather than drained. A syntax error or a nesting past the limit is
- * not answered here: it is remembered and answered as a 422 once the caller is authenticated,
- * because authentication comes before validation. JSON.parse keeps `__proto__` and `constructor`
- * as plain own keys, as the contract wants them stored.
+ * Judges a request's body from its headers alone, before authentication, and refuses at once
+ * what the service could not read whoever sent it: a Content-Encoding it does not take (415, on
+ * any body), a declared length over the limit (413, except for the streamed uploads), a JSON
+ * charset other than UTF-8 (415). These answers say nothing about anyone's data, and they spare
+ * an honest client its upload. A JSON body is then only marked to be read: UnreadableRequestGuard
+ * reads it once the caller is authenticated, so that no one without a key makes the service
+ * inflate or parse anything, and an `Expect: 100-continue` client without one is refused before
+ * it sends its body.
  */
 export function jsonBodyParser(limits: JsonBodyLimits): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) => {
@@ -41,11 +52,17 @@ export function jsonBodyParser(limits: JsonBodyLimits): RequestHandler {
       next();
       return;
     }
+    // An empty body has nothing to decode, whatever coding it names.
+    if (Number(declared) !== 0 && contentCodingOf(request) === undefined) {
+      response.setHeader('Accept-Encoding', ACCEPTED_CONTENT_CODINGS);
+      response.status(415).json({ detail: UNSUPPORTED_CODING_DETAIL });
+      return;
+    }
     if (request.headers['content-type'] === undefined) {
       // Not JSON nor an upload (a PATCH of a rename sends `Content-Length: 0` and no type): only
       // the declared size can refuse it.
       if (declared !== undefined && Number(declared) > limits.limitBytes) {
-        refuseTooLarge(request, response, limits.limitBytes);
+        refuseTooLarge(response, limits.limitBytes);
         return;
       }
       next();
@@ -54,7 +71,7 @@ export function jsonBodyParser(limits: JsonBodyLimits): RequestHandler {
     // NDJSON is the import's streamed upload: read line by line in constant memory, of any size.
     const streamedUpload = request.is(STREAMED_UPLOAD_TYPES) !== false;
     if (!streamedUpload && declared !== undefined && Number(declared) > limits.limitBytes) {
-      refuseTooLarge(request, response, limits.limitBytes);
+      refuseTooLarge(response, limits.limitBytes);
       return;
     }
     if (!request.is('application/json')) {
@@ -66,88 +83,16 @@ export function jsonBodyParser(limits: JsonBodyLimits): RequestHandler {
       response.status(415).json({ detail: 'Request body must be UTF-8 JSON' });
       return;
     }
-    const source = decodedBody(request);
-    if (!source) {
-      response.status(415).json({ detail: 'Request body must be UTF-8 JSON' });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let settled = false;
-    const stop = () => {
-      settled = true;
-      source.removeAllListeners('data');
-      source.removeAllListeners('end');
-    };
-    source.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > limits.limitBytes) {
-        stop();
-        refuseTooLarge(request, response, limits.limitBytes);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    source.on('end', () => {
-      stop();
-      readJson(request as RequestWithParseError, Buffer.concat(chunks, received), limits.maxDepth);
-      next();
-    });
-    source.on('error', () => {
-      if (settled) {
-        return;
-      }
-      stop();
-      if (request.destroyed || request.readableAborted) {
-        return;
-      }
-      // A body that fails to decompress is not JSON either.
-      (request as RequestWithParseError)[BODY_PARSE_ERROR] = jsonInvalid();
-      request.body = undefined;
-      next();
-    });
+    (request as RequestWithParseError)[PENDING_JSON_BODY] = limits;
+    next();
   };
 }
 
-function readJson(request: RequestWithParseError, bytes: Buffer, maxDepth: number): void {
-  request.body = undefined;
-  if (bytes.length === 0) {
-    // An empty JSON body reads as an empty object, as Express's parser has always read it.
-    request.body = {};
-    return;
-  }
-  if (exceedsJsonDepth(bytes, maxDepth)) {
-    request[BODY_PARSE_ERROR] = {
-      type: 'value_error',
-      loc: ['body'],
-      msg: `Value error, JSON nested deeper than ${maxDepth} levels`,
-      input: null,
-    };
-    return;
-  }
-  try {
-    request.body = JSON.parse(bytes.toString('utf8')) as unknown;
-  } catch {
-    request[BODY_PARSE_ERROR] = jsonInvalid();
-  }
-}
-
-function jsonInvalid(): ValidationIssue {
-  return { type: 'json_invalid', loc: ['body'], msg: 'JSON decode error', input: null };
-}
-
 /**
- * 413 at once, then the connection is closed: reading the rest of a body that may never end would
- * hold it open. The socket is half-closed once the answer is out, so that the client can read it,
- * and destroyed shortly after.
+ * 413 at once. The rest of the body is not read here; what becomes of it (read and thrown away
+ * within bounds, or the connection closed) is decided for every early answer alike
+ * (bootstrap/early-answers.ts).
  */
-function refuseTooLarge(request: Request, response: Response, limitBytes: number): void {
-  request.unpipe();
-  response.setHeader('Connection', 'close');
-  response.once('finish', () => {
-    const socket = request.socket;
-    socket.end();
-    setTimeout(() => socket.destroy(), 1000).unref();
-  });
+function refuseTooLarge(response: Response, limitBytes: number): void {
   response.status(413).json({ detail: bodyTooLargeDetail(limitBytes) });
 }

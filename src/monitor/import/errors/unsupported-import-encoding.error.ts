@@ -1,11 +1,11 @@
-import { BODY_CONTENT_ENCODINGS } from '../../../common/http/content-encoding';
+import { UNSUPPORTED_CODING_DETAIL } from '../../../common/http/content-encoding';
 import { DomainError } from '../../../common/errors/domain.error';
 
+/** The JSON body middleware answers this first; kept for an upload read without it. */
 export class UnsupportedImportEncodingError extends DomainError {
   readonly status = 415;
 
   constructor() {
-    const encodings = BODY_CONTENT_ENCODINGS.join(', ').replace(/, (?=[^,]*$)/, ' or ');
-    super(`Request body must be sent as it is or with Content-Encoding ${encodings}`);
+    super(UNSUPPORTED_CODING_DETAIL);
   }
 }
