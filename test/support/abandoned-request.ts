@@ -2,9 +2,9 @@ import * as net from 'node:net';
 
 /**
  * A client that gives up before the answer: it sends a request's headers announcing a body, with
- * `Expect: 100-continue`, waits for the server's `100 Continue` (Node sends it as it hands the
- * request to the application, so the request is being handled by then), and hangs up without
- * sending the body. Resolves once the connection is closed.
+ * `Expect: 100-continue`, waits for the server's `100 Continue` (sent once the service starts
+ * reading the body, so only to a caller with a valid key, and the request is being handled by
+ * then), and hangs up without sending the body. Resolves once the connection is closed.
  */
 export async function abandonRequest(
   baseUrl: string,

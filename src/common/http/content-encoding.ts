@@ -48,18 +48,22 @@ export function contentCodingOf(request: IncomingMessage): ContentCoding | undef
  * the service does not take. One place decides which encodings a body may come in, for the JSON
  * bodies and the streamed uploads alike. The decompressor inflates only as fast as it is read,
  * so a reader that counts what it gets and stops at its limit stops a bomb there. Data that is
- * not valid in its coding makes the returned stream emit 'error'.
+ * not valid in its coding makes the returned stream emit 'error'. `chunkSize`: the bytes handed
+ * on at a time (see DECODED_CHUNK_BYTES).
  */
-export function decodedBody(request: IncomingMessage): Readable | undefined {
+export function decodedBody(
+  request: IncomingMessage,
+  chunkSize = DECODED_CHUNK_BYTES,
+): Readable | undefined {
   switch (contentCodingOf(request)) {
     case 'identity':
       return request;
     case 'gzip':
-      return decoding(request, zlib.createGunzip({ chunkSize: DECODED_CHUNK_BYTES }));
+      return decoding(request, zlib.createGunzip({ chunkSize }));
     case 'deflate':
-      return decoding(request, zlib.createInflate({ chunkSize: DECODED_CHUNK_BYTES }));
+      return decoding(request, zlib.createInflate({ chunkSize }));
     case 'br':
-      return decoding(request, zlib.createBrotliDecompress({ chunkSize: DECODED_CHUNK_BYTES }));
+      return decoding(request, zlib.createBrotliDecompress({ chunkSize }));
     default:
       return undefined;
   }
@@ -71,10 +75,18 @@ export function decodedBody(request: IncomingMessage): Readable | undefined {
  * comes.
  */
 function decoding(request: IncomingMessage, decoder: Transform): Readable {
+  // A reader that stopped early (an answer given, a limit passed) no longer listens: a decoder
+  // failing after that (the client gone, junk after the limit) must not be an unhandled 'error'
+  // that ends the process. Readers still listening get the error as usual.
+  decoder.on('error', ignoreLateFailure);
   request.once('close', () => {
     if (!request.complete) {
       decoder.destroy(new Error('The client went away before the end of the body'));
     }
   });
   return request.pipe(decoder);
+}
+
+function ignoreLateFailure(): void {
+  // Heard by the reader, if one still listens.
 }
