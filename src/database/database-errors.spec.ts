@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { isDatabaseUnavailable, isTransientConflict, isUniqueViolation } from './database-errors';
 
 /** A driver error as pg and better-sqlite3 raise it: an Error with a string code. */
@@ -64,6 +64,10 @@ describe('isDatabaseUnavailable', () => {
   ])('is true for the message "%s" without a code', (message) => {
     expect(isDatabaseUnavailable(new Error(message))).toBe(true);
     expect(isDatabaseUnavailable(wrapped(new Error(message)))).toBe(true);
+  });
+
+  it("is true for TypeORM's refusal to use a query runner its dead connection released", () => {
+    expect(isDatabaseUnavailable(new QueryRunnerAlreadyReleasedError())).toBe(true);
   });
 
   it.each([

@@ -57,6 +57,9 @@ const UNAVAILABLE_MESSAGES = [
   /Connection is not established/i,
   /database system is (starting up|shutting down)/i,
   /read-only transaction/i,
+  // TypeORM releases a transaction's query runner when its connection dies under it; the next
+  // statement (a COMMIT, say) then refuses to run, and nothing was committed.
+  /Query runner already released/i,
 ];
 
 /** The database cannot be reached right now; the request may succeed later. */
