@@ -19,6 +19,8 @@ import { MessageTimestampIndex1768000000004 as PostgresMessageTimestampIndex } f
 import { MessageTimestampIndex1768000000004 as SqliteMessageTimestampIndex } from './migrations/sqlite/1768000000004-MessageTimestampIndex';
 import { TracesAndSpans1768000200000 as PostgresTracesAndSpans } from './migrations/postgres/1768000200000-TracesAndSpans';
 import { TracesAndSpans1768000200000 as SqliteTracesAndSpans } from './migrations/sqlite/1768000200000-TracesAndSpans';
+import { OtlpHeldSpans1768000300000 as PostgresOtlpHeldSpans } from './migrations/postgres/1768000300000-OtlpHeldSpans';
+import { OtlpHeldSpans1768000300000 as SqliteOtlpHeldSpans } from './migrations/sqlite/1768000300000-OtlpHeldSpans';
 
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
@@ -28,6 +30,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteTransactions,
   SqliteMessageTimestampIndex,
   SqliteTracesAndSpans,
+  SqliteOtlpHeldSpans,
 ];
 export const POSTGRES_MIGRATIONS = [
   PostgresInitialSchema,
@@ -37,6 +40,7 @@ export const POSTGRES_MIGRATIONS = [
   PostgresTransactions,
   PostgresMessageTimestampIndex,
   PostgresTracesAndSpans,
+  PostgresOtlpHeldSpans,
 ];
 
 /** Connection bounds (see ScaleConfig); a CLI run without them gets the defaults. */
