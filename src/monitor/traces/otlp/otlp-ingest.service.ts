@@ -10,7 +10,7 @@ import { FlowNotFoundError } from '../../errors/flow-not-found.error';
 import { FlowClaimService } from '../../flow-claim.service';
 import { Span } from '../span.entity';
 import { Trace } from '../trace.entity';
-import { leafTokens } from '../trace.mapper';
+import { byStart, leafTokens } from '../trace.mapper';
 import { TraceRetention } from '../trace-retention';
 import { millisBetween, rolledUpStatus } from '../trace-rollups';
 import { MAX_SPANS_PER_REQUEST, MAX_STORED_INTEGER } from '../trace-values';
@@ -18,14 +18,22 @@ import { HeldSpan } from './held-span.entity';
 import { ReadSpans } from './otlp-request';
 import { MappedSpan, mapOtlpSpan } from './otlp-span-mapper';
 
-/** 18 columns x 100 rows, 6 x 500: far below every driver's parameter limit. */
+/** 18 columns x 100 rows, 9 x 200, 6 x 500: far below every driver's parameter limit. */
 const SPAN_ROWS_PER_INSERT = 100;
+const TRACE_ROWS_PER_INSERT = 200;
 const HELD_ROWS_PER_INSERT = 500;
 
 /** What the exporter is told: the spans refused outright, and why (OTLP's partial_success). */
 export interface OtlpIngestResult {
   rejectedSpans: number;
   errorMessage: string;
+}
+
+interface TraceToStore {
+  traceId: string;
+  flowId: string;
+  spans: MappedSpan[];
+  existing: ExistingTrace | undefined;
 }
 
 interface ExistingTrace {
@@ -112,9 +120,7 @@ export class OtlpIngestService {
       counts.held = 0;
       counts.droppedHeld = 0;
       refusedHere.clear();
-      for (const traceId of traceIds) {
-        await this.lock(manager, `otlp-trace:${traceId}`);
-      }
+      await this.lockTraces(manager, traceIds);
       const existing = await this.existingTraces(manager, traceIds);
       const flowOf = new Map<string, string>();
       for (const traceId of traceIds) {
@@ -140,33 +146,27 @@ export class OtlpIngestService {
           foreign.add(flowId);
         }
       }
-      const touched = new Set<string>();
       const held: HeldSpan[] = [];
+      const storing: TraceToStore[] = [];
+      const refused: string[] = [];
       for (const traceId of traceIds) {
         const spans = byTrace.get(traceId)!;
         const flowId = flowOf.get(traceId);
         if (flowId === undefined) {
           held.push(...spans.map((mapped) => heldRow(ownerId, mapped, now)));
-          continue;
-        }
-        if (foreign.has(flowId)) {
+        } else if (foreign.has(flowId)) {
           const reason = "spans of a trace whose flow is another user's";
           refusedHere.set(reason, (refusedHere.get(reason) ?? 0) + spans.length);
-          counts.droppedHeld += await this.dropHeld(manager, ownerId, traceId);
-          continue;
+          refused.push(traceId);
+        } else {
+          storing.push({ traceId, flowId, spans, existing: existing.get(traceId) });
         }
-        counts.stored += await this.storeTrace(
-          manager,
-          ownerId,
-          flowId,
-          spans,
-          existing.get(traceId),
-        );
-        touched.add(flowId);
       }
+      counts.droppedHeld = await this.dropHeld(manager, ownerId, refused);
+      counts.stored = await this.storeTraces(manager, ownerId, storing);
       await insertRows(manager, HeldSpan, held, HELD_ROWS_PER_INSERT, { orIgnore: true });
       counts.held = held.length;
-      for (const flowId of [...touched].sort()) {
+      for (const flowId of [...new Set(storing.map((entry) => entry.flowId))].sort()) {
         await this.retention.trim(manager, flowId);
       }
     });
@@ -201,95 +201,148 @@ export class OtlpIngestService {
   }
 
   /**
-   * Writes one trace's spans (with those held for it) under its flow, and its row with the
-   * rollups of everything stored. Returns how many spans were written or joined.
+   * Writes the traces' spans (with those held for them) and their rows: a new trace's row from
+   * its spans at once (nothing else of it is stored: its lock is held), an existing one's
+   * recomputed from everything stored. Returns how many spans were written or joined.
    */
-  private async storeTrace(
+  private async storeTraces(
     manager: EntityManager,
     ownerId: string,
-    flowId: string,
-    mapped: MappedSpan[],
-    existing: ExistingTrace | undefined,
+    storing: TraceToStore[],
   ): Promise<number> {
-    const traceId = mapped[0].span.traceId;
-    const held = await manager.find(HeldSpan, { where: { userId: ownerId, traceId } });
-    const heldSpans = held.map((row) => Object.assign(new Span(), JSON.parse(row.row) as Span));
-    const spans = [...mapped.map((entry) => entry.span), ...heldSpans];
-    const roots = mapped.filter((entry) => entry.span.parentSpanId === null);
-    const sessionId =
-      existing?.sessionId ??
-      [...roots, ...mapped].find((entry) => entry.sessionId !== null)?.sessionId ??
-      held.find((row) => row.sessionId !== null)?.sessionId ??
-      null;
-    if (!existing) {
-      const placeholder = Object.assign(new Trace(), {
-        id: traceId,
-        flowId,
-        name: spans[0].name,
-        status: 'unset',
-        startTime: spans[0].startTime,
-        endTime: null,
-        totalLatencyMs: 0,
-        totalTokens: 0,
-        sessionId,
-      });
-      await insertRows(manager, Trace, [placeholder], 1, { orIgnore: true });
+    if (storing.length === 0) {
+      return 0;
     }
+    const heldRows = await manager.find(HeldSpan, {
+      where: { userId: ownerId, traceId: In(storing.map((entry) => entry.traceId)) },
+    });
+    const heldByTrace = new Map<string, HeldSpan[]>();
+    for (const row of heldRows) {
+      heldByTrace.set(row.traceId, [...(heldByTrace.get(row.traceId) ?? []), row]);
+    }
+    const newTraces: Trace[] = [];
+    const recomputed: { traceId: string; sessionId: string | null }[] = [];
+    const spans: Span[] = [];
+    for (const entry of storing) {
+      const heldHere = heldByTrace.get(entry.traceId) ?? [];
+      const byId = new Map<string, Span>();
+      for (const row of heldHere) {
+        byId.set(row.id, Object.assign(new Span(), JSON.parse(row.row) as Span));
+      }
+      for (const mapped of entry.spans) {
+        byId.set(mapped.span.id, mapped.span);
+      }
+      const all = [...byId.values()];
+      spans.push(...all);
+      const roots = entry.spans.filter((mapped) => mapped.span.parentSpanId === null);
+      const sessionId =
+        entry.existing?.sessionId ??
+        [...roots, ...entry.spans].find((mapped) => mapped.sessionId !== null)?.sessionId ??
+        heldHere.find((row) => row.sessionId !== null)?.sessionId ??
+        null;
+      if (entry.existing) {
+        recomputed.push({ traceId: entry.traceId, sessionId });
+      } else {
+        newTraces.push(
+          Object.assign(new Trace(), {
+            id: entry.traceId,
+            flowId: entry.flowId,
+            sessionId,
+            ...rollupsOf(all),
+          }),
+        );
+      }
+    }
+    await insertRows(manager, Trace, newTraces, TRACE_ROWS_PER_INSERT, { orIgnore: true });
     await insertRows(manager, Span, spans, SPAN_ROWS_PER_INSERT, { orIgnore: true });
-    if (held.length > 0) {
+    if (heldRows.length > 0) {
       await manager.delete(HeldSpan, {
         userId: ownerId,
-        traceId,
-        id: In(held.map((row) => row.id)),
+        traceId: In([...heldByTrace.keys()]),
       });
     }
-    await this.rollUp(manager, traceId, sessionId);
+    await this.rollUp(manager, recomputed);
     return spans.length;
   }
 
-  /** The trace row from its stored spans: the same whatever order they arrived in. */
+  /** Existing traces' rows from their stored spans: the same whatever order they arrived in. */
   private async rollUp(
     manager: EntityManager,
-    traceId: string,
-    sessionId: string | null,
+    traces: { traceId: string; sessionId: string | null }[],
   ): Promise<void> {
-    const spans = await manager.find(Span, {
-      select: ['id', 'parentSpanId', 'name', 'status', 'startTime', 'endTime', 'totalTokens'],
-      where: { traceId },
+    if (traces.length === 0) {
+      return;
+    }
+    const stored = await manager.find(Span, {
+      select: [
+        'id',
+        'traceId',
+        'parentSpanId',
+        'name',
+        'status',
+        'startTime',
+        'endTime',
+        'totalTokens',
+      ],
+      where: { traceId: In(traces.map((trace) => trace.traceId)) },
     });
-    const ordered = spans.sort((a, b) =>
-      a.startTime !== b.startTime ? (a.startTime < b.startTime ? -1 : 1) : a.id < b.id ? -1 : 1,
-    );
-    const root = ordered.find((span) => span.parentSpanId === null) ?? ordered[0];
-    const startTime = ordered[0].startTime;
-    const ends = ordered.flatMap((span) => (span.endTime === null ? [] : [span.endTime])).sort();
-    const endTime = ends.at(-1) ?? null;
-    await manager.update(Trace, traceId, {
-      name: root.name,
-      status: rolledUpStatus(ordered),
-      startTime,
-      endTime,
-      totalLatencyMs: millisBetween(startTime, endTime),
-      totalTokens: Math.min(leafTokens(ordered), MAX_STORED_INTEGER),
-      sessionId,
-    });
+    const byTrace = new Map<string, Span[]>();
+    for (const span of stored) {
+      byTrace.set(span.traceId, [...(byTrace.get(span.traceId) ?? []), span]);
+    }
+    for (const { traceId, sessionId } of traces) {
+      const spans = byTrace.get(traceId);
+      if (spans) {
+        await manager.update(Trace, traceId, { ...rollupsOf(spans), sessionId });
+      }
+    }
   }
 
-  /** Drops the spans held for a trace that turned out to be another user's; returns how many. */
+  /** Drops the spans held for traces that turned out to be another user's; returns how many. */
   private async dropHeld(
     manager: EntityManager,
     ownerId: string,
-    traceId: string,
+    traceIds: string[],
   ): Promise<number> {
-    const result = await manager.delete(HeldSpan, { userId: ownerId, traceId });
+    if (traceIds.length === 0) {
+      return 0;
+    }
+    const result = await manager.delete(HeldSpan, { userId: ownerId, traceId: In(traceIds) });
     return result.affected ?? 0;
   }
 
-  private async lock(manager: EntityManager, key: string): Promise<void> {
-    if (this.dataSource.options.type === 'postgres') {
-      await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  /** PostgreSQL: one advisory lock per trace, in sorted order, in one statement. */
+  private async lockTraces(manager: EntityManager, sortedTraceIds: string[]): Promise<void> {
+    if (this.dataSource.options.type === 'postgres' && sortedTraceIds.length > 0) {
+      await manager.query(
+        'SELECT pg_advisory_xact_lock(hashtextextended(\'otlp-trace:\' || "id", 0)) ' +
+          'FROM unnest($1::text[]) WITH ORDINALITY AS "t" ("id", "n") ORDER BY "n"',
+        [sortedTraceIds],
+      );
     }
   }
+}
+
+/** A trace's row from its spans: name of its root, times, status and leaf tokens. */
+function rollupsOf(
+  spans: Pick<
+    Span,
+    'id' | 'parentSpanId' | 'name' | 'status' | 'startTime' | 'endTime' | 'totalTokens'
+  >[],
+): Pick<Trace, 'name' | 'status' | 'startTime' | 'endTime' | 'totalLatencyMs' | 'totalTokens'> {
+  const ordered = [...spans].sort(byStart);
+  const root = ordered.find((span) => span.parentSpanId === null) ?? ordered[0];
+  const startTime = ordered[0].startTime;
+  const ends = ordered.flatMap((span) => (span.endTime === null ? [] : [span.endTime])).sort();
+  const endTime = ends.at(-1) ?? null;
+  return {
+    name: root.name,
+    status: rolledUpStatus(ordered),
+    startTime,
+    endTime,
+    totalLatencyMs: millisBetween(startTime, endTime),
+    totalTokens: Math.min(leafTokens(ordered), MAX_STORED_INTEGER),
+  };
 }
 
 function heldRow(ownerId: string, mapped: MappedSpan, now: string): HeldSpan {
