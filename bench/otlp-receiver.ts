@@ -26,6 +26,9 @@ ratio of at least 0.5 (reported, not asserted).
 
   --batches N   timed batches per contender and round (default 10)
   --rounds N    rounds (default 3)
+
+BENCH_PROFILE_DIR=DIR runs the service with --cpu-prof (profile in DIR, for
+bench/profile-summary.ts).
 `;
 
 const SPANS_PER_RUN = 8;
@@ -246,6 +249,7 @@ async function main(): Promise<void> {
     service = await ServiceProcess.start({
       env: { ...database.serviceEnv, MONITOR_SUPERUSER_API_KEY: apiKey, LOG_LEVEL: 'error' },
       apiKey,
+      profileDir: process.env.BENCH_PROFILE_DIR,
     });
     await database.connect();
     const ownerId = await database.userId(SUPERUSER_NAME);
