@@ -308,6 +308,24 @@ describeEachDatabase(
       const text = await post(ctx(), 'hello', { ...key, 'content-type': 'text/plain' });
       expect(text.status).toBe(415);
 
+      // A small gzip body that inflates past BODY_LIMIT_BYTES (10 MiB): refused as it inflates.
+      const bomb = await post(ctx(), gzipSync(Buffer.alloc(11 * 1024 * 1024)), {
+        ...key,
+        'content-type': 'application/x-protobuf',
+        'content-encoding': 'gzip',
+      });
+      expect(bomb.status).toBe(413);
+      expect(RpcStatus.toObject(RpcStatus.decode(bomb.bytes))).toEqual({
+        code: 8,
+        message: 'Request body too large: the limit is 10 MiB',
+      });
+      const unknownEncoding = await post(ctx(), Buffer.from([1]), {
+        ...key,
+        'content-type': 'application/x-protobuf',
+        'content-encoding': 'zstd',
+      });
+      expect(unknownEncoding.status).toBe(415);
+
       const gzipped = await post(
         ctx(),
         gzipSync(Buffer.from(jsonBody(langflowRun(randomUUID()).spans))),
