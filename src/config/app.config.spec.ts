@@ -35,6 +35,7 @@ describe('loadAppConfig', () => {
         maxVertexBuildsToKeep: 3000,
         messageRetentionDays: undefined,
         messageRetentionIntervalMs: 3_600_000,
+        otlpHeldSpanMs: 600_000,
       },
       scale: {
         migrationsRun: true,
@@ -82,6 +83,7 @@ describe('loadAppConfig', () => {
       maxVertexBuildsToKeep: 5,
       messageRetentionDays: 30,
       messageRetentionIntervalMs: 60_000,
+      otlpHeldSpanMs: 600_000,
     });
   });
 

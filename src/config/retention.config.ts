@@ -15,6 +15,8 @@ export interface RetentionConfig {
   messageRetentionDays: number | undefined;
   /** How often the message sweep runs (MESSAGE_RETENTION_INTERVAL_SECONDS), in milliseconds. */
   messageRetentionIntervalMs: number;
+  /** How long spans received over OTLP wait for their trace's flow (OTLP_HELD_SPAN_SECONDS), in milliseconds. */
+  otlpHeldSpanMs: number;
 }
 
 const POSITIVE_WHOLE = /^[1-9]\d{0,8}$/;
@@ -50,5 +52,6 @@ export function loadRetentionConfig(env: NodeJS.ProcessEnv, problems: string[]):
         : readWholeNumber(env, 'MESSAGE_RETENTION_DAYS', 1, problems),
     messageRetentionIntervalMs:
       readWholeNumber(env, 'MESSAGE_RETENTION_INTERVAL_SECONDS', 3600, problems) * 1000,
+    otlpHeldSpanMs: readWholeNumber(env, 'OTLP_HELD_SPAN_SECONDS', 600, problems) * 1000,
   };
 }

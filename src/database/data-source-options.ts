@@ -21,6 +21,8 @@ import { MessageDurationAndSessionMetadata1768000000010 as PostgresMessageDurati
 import { MessageDurationAndSessionMetadata1768000000010 as SqliteMessageDurationAndSessionMetadata } from './migrations/sqlite/1768000000010-MessageDurationAndSessionMetadata';
 import { TracesAndSpans1768000200000 as PostgresTracesAndSpans } from './migrations/postgres/1768000200000-TracesAndSpans';
 import { TracesAndSpans1768000200000 as SqliteTracesAndSpans } from './migrations/sqlite/1768000200000-TracesAndSpans';
+import { OtlpHeldSpans1768000300000 as PostgresOtlpHeldSpans } from './migrations/postgres/1768000300000-OtlpHeldSpans';
+import { OtlpHeldSpans1768000300000 as SqliteOtlpHeldSpans } from './migrations/sqlite/1768000300000-OtlpHeldSpans';
 
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
@@ -31,6 +33,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteMessageTimestampIndex,
   SqliteMessageDurationAndSessionMetadata,
   SqliteTracesAndSpans,
+  SqliteOtlpHeldSpans,
 ];
 export const POSTGRES_MIGRATIONS = [
   PostgresInitialSchema,
@@ -41,6 +44,7 @@ export const POSTGRES_MIGRATIONS = [
   PostgresMessageTimestampIndex,
   PostgresMessageDurationAndSessionMetadata,
   PostgresTracesAndSpans,
+  PostgresOtlpHeldSpans,
 ];
 
 /** Connection bounds (see ScaleConfig); a CLI run without them gets the defaults. */

@@ -59,7 +59,8 @@ export class ServiceMetrics {
     name: 'monitor_trace_spans_total',
     help:
       'Spans of traces received, by the route they came through (json: POST ' +
-      '/api/v1/monitor/traces) and what became of them (stored, or rejected with their request).',
+      '/api/v1/monitor/traces; otlp: POST /v1/traces) and what became of them (stored; rejected; ' +
+      'held, over OTLP, until a span names the flow; expired, held and never joined).',
     labelNames: ['source', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -160,7 +161,11 @@ export class ServiceMetrics {
     this.ingested.inc(count);
   }
 
-  recordTraceSpans(source: 'json' | 'otlp', outcome: 'stored' | 'rejected', count: number): void {
+  recordTraceSpans(
+    source: 'json' | 'otlp',
+    outcome: 'stored' | 'rejected' | 'held' | 'expired',
+    count: number,
+  ): void {
     this.traceSpans.inc({ source, outcome }, count);
   }
 }

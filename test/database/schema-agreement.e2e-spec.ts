@@ -33,6 +33,7 @@ describe('the entities and the migrations agree', () => {
           'api_key.user_id',
           'flow.user_id',
           'message.flow_id',
+          'otlp_held_span.user_id',
           'span.trace_id',
           'trace.flow_id',
           'transaction.flow_id',

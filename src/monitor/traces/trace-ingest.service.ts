@@ -26,6 +26,7 @@ import {
   serializeTraceSummary,
   traceIo,
 } from './trace.mapper';
+import { millisBetween, rolledUpStatus } from './trace-rollups';
 import { TraceRetention } from './trace-retention';
 import { MAX_STORED_INTEGER } from './trace-values';
 
@@ -166,20 +167,4 @@ export class TraceIngestService {
       ...spanUsageOf(attributes),
     });
   }
-}
-
-/** error when a span failed; ok when every span is ok; unset otherwise (and without spans). */
-function rolledUpStatus(spans: Span[]): string {
-  if (spans.some((span) => span.status === 'error')) {
-    return 'error';
-  }
-  return spans.length > 0 && spans.every((span) => span.status === 'ok') ? 'ok' : 'unset';
-}
-
-/** Whole milliseconds from start to end; 0 without an end (or with one before the start). */
-function millisBetween(start: string, end: string | null): number {
-  if (end === null) {
-    return 0;
-  }
-  return Math.max(0, Math.min(Date.parse(end) - Date.parse(start), MAX_STORED_INTEGER));
 }

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { FlowClaimService } from '../flow-claim.service';
+import { HeldSpanSweep } from './otlp/held-span-sweep.service';
+import { OtlpController } from './otlp/otlp.controller';
+import { OtlpIngestService } from './otlp/otlp-ingest.service';
 import { TraceIngestService } from './trace-ingest.service';
 import { TraceRetention } from './trace-retention';
 import { TracesController } from './traces.controller';
@@ -7,8 +10,15 @@ import { TracesService } from './traces.service';
 
 /** Langflow's traces: one per flow run, each a tree of spans. */
 @Module({
-  controllers: [TracesController],
-  providers: [TracesService, TraceIngestService, TraceRetention, FlowClaimService],
-  exports: [TraceIngestService],
+  controllers: [TracesController, OtlpController],
+  providers: [
+    TracesService,
+    TraceIngestService,
+    TraceRetention,
+    FlowClaimService,
+    OtlpIngestService,
+    HeldSpanSweep,
+  ],
+  exports: [TraceIngestService, OtlpIngestService],
 })
 export class TracesModule {}

@@ -1,0 +1,12 @@
+import { DomainError } from '../../../common/errors/domain.error';
+import { bodyTooLargeDetail } from '../../../common/http/json-body.middleware';
+
+/** 413: a protobuf body (after decompression) over BODY_LIMIT_BYTES. */
+export class OtlpBodyTooLargeError extends DomainError {
+  readonly status = 413;
+  override readonly headers = { Connection: 'close' };
+
+  constructor(limitBytes: number) {
+    super(bodyTooLargeDetail(limitBytes));
+  }
+}
