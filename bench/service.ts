@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from './http';
+import { NodeRuntime } from './node-runtime';
 import { ROOT, SERVICE_ENTRY } from './paths';
 
 export interface ServiceOptions {
@@ -13,6 +14,8 @@ export interface ServiceOptions {
   profileDir?: string;
   /** What node runs instead of the built service (the plain floor server), from the root. */
   entry?: string[];
+  /** The Node that runs it (default: the bench's own). */
+  node?: NodeRuntime;
 }
 
 /**
@@ -42,7 +45,8 @@ export class ServiceProcess {
 
   static async start(options: ServiceOptions): Promise<ServiceProcess> {
     const port = await freePort();
-    const nodeArgs: string[] = [];
+    const node = options.node ?? NodeRuntime.current();
+    const nodeArgs = [...node.nodeArgs];
     if (options.profileDir) {
       fs.mkdirSync(options.profileDir, { recursive: true });
       // The preload turns SIGUSR2 into a normal exit, which is when V8 writes the profile.
@@ -53,7 +57,7 @@ export class ServiceProcess {
         path.join(__dirname, 'profile-exit.js'),
       );
     }
-    const child = spawn(process.execPath, [...nodeArgs, ...(options.entry ?? [SERVICE_ENTRY])], {
+    const child = spawn(node.path, [...nodeArgs, ...(options.entry ?? [SERVICE_ENTRY])], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -63,6 +67,7 @@ export class ServiceProcess {
         // BENCH_LOG_LEVEL=debug shows the service's SQL and errors when a run goes wrong.
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
         MONITOR_SUPERUSER_API_KEY: options.apiKey,
+        ...node.env,
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,8 @@ import { generateApiKey } from '../src/auth/api-key-format';
 import { ensureBuilt } from './build';
 import { openBenchDatabase } from './database';
 import { currentLoadAverage } from './machine';
-import { WORK_DIR } from './paths';
+import { NodeRuntime } from './node-runtime';
+import { ROOT, WORK_DIR } from './paths';
 import { ServiceProcess } from './service';
 import { percentile, round } from './stats';
 
@@ -32,6 +33,12 @@ GET /api/v1/monitor/messages/{id}; POST /api/v1/monitor/messages of one message.
   --connections N    keep-alive connections (default 32)
   --base DIR         the same as --compare base=DIR
   --compare NAME=DIR another build to compare, by name (repeatable)
+  --node PATH        run every server (the service, the other builds, the plain server) under
+                     this Node binary instead of the one running this script (see npm run bench
+                     -- --help for SQLite's compiled addon)
+  --compare-node NAME=PATH
+                     the work tree's build once more under another Node binary, by name
+                     (repeatable), e.g. node20=/usr/bin/node beside --node .../node-24/bin/node
   --profile NAME     run that server (service or a build's name) with --cpu-prof; the profile
                      and windows-<pid>.json land in bench/.work/profiles/, for
                      bench/profile-summary.ts FILE --window SCENARIO
@@ -42,9 +49,11 @@ interface Options {
   seconds: number;
   rounds: number;
   connections: number;
-  /** Other builds to compare, by name. */
-  builds: { name: string; dist: string }[];
+  /** Other builds to compare, by name, each under the servers' Node unless it names its own. */
+  builds: { name: string; dist: string; node?: string }[];
   profile?: string;
+  /** The servers' Node binary (--node); undefined: this script's. */
+  node?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -78,6 +87,14 @@ function parseOptions(argv: string[]): Options {
         options.builds.push({ name, dist: path.resolve(dist ?? '') });
         break;
       }
+      case '--compare-node': {
+        const [name, node] = value().split('=');
+        options.builds.push({ name, dist: path.join(ROOT, 'dist'), node: node ?? '' });
+        break;
+      }
+      case '--node':
+        options.node = value();
+        break;
       case '--profile':
         options.profile = value();
         break;
@@ -225,24 +242,34 @@ async function main(): Promise<void> {
   const servers: Record<string, ServiceProcess> = {};
   const windows: { name: string; startUs: number; endUs: number }[] = [];
   const links: string[] = [];
+  const sqlite = database.kind === 'sqlite';
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const runtimeOf = (binary: string | undefined) =>
+    binary === undefined ? NodeRuntime.current() : NodeRuntime.of(binary, sqlite, say);
+  const node = runtimeOf(options.node);
+  const nodes: Record<string, NodeRuntime> = { service: node, plain: node };
   try {
     servers.service = await ServiceProcess.start({
       env: database.serviceEnv,
       apiKey,
       profileDir: options.profile === 'service' ? profileDir : undefined,
+      node,
     });
     for (const build of options.builds) {
+      nodes[build.name] = build.node === undefined ? node : runtimeOf(build.node);
       servers[build.name] = await ServiceProcess.start({
         env: buildEnv(database.serviceEnv, build.name, links),
         apiKey,
         entry: [path.join(build.dist, 'src', 'main.js')],
         profileDir: options.profile === build.name ? profileDir : undefined,
+        node: nodes[build.name],
       });
     }
     servers.plain = await ServiceProcess.start({
       env: database.plainEnv,
       apiKey,
       entry: ['-r', 'ts-node/register/transpile-only', path.join('bench', 'plain-server.ts')],
+      node,
     });
     await database.connect();
     const adminId = await database.userId('admin');
@@ -315,8 +342,10 @@ async function main(): Promise<void> {
       },
     };
 
+    const versions = Object.keys(servers).map((name) => `${name} ${nodes[name].version}`);
     process.stdout.write(
-      `load average ${currentLoadAverage()}, ${options.connections} connections, ${options.seconds} s per server and scenario in ${options.rounds} rounds\n`,
+      `load average ${currentLoadAverage()}, ${options.connections} connections, ${options.seconds} s per server and scenario in ${options.rounds} rounds\n` +
+        `Node: ${versions.join(', ')}; this script (the load) ${process.version}\n`,
     );
     for (const name of options.scenarios) {
       const scenario = scenarios[name];
