@@ -16,6 +16,10 @@ export interface ServiceOptions {
   entry?: string[];
   /** The Node that runs it (default: the bench's own). */
   node?: NodeRuntime;
+  /** A command that runs node (valgrind and its options), keeping node's process id. */
+  wrapper?: string[];
+  /** How long it may take to answer GET /health (default 60 s). */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -57,7 +61,13 @@ export class ServiceProcess {
         path.join(__dirname, 'profile-exit.js'),
       );
     }
-    const child = spawn(node.path, [...nodeArgs, ...(options.entry ?? [SERVICE_ENTRY])], {
+    const command = [
+      ...(options.wrapper ?? []),
+      node.path,
+      ...nodeArgs,
+      ...(options.entry ?? [SERVICE_ENTRY]),
+    ];
+    const child = spawn(command[0], command.slice(1), {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -73,7 +83,7 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(child, `http://127.0.0.1:${port}`);
-    await service.waitUntilHealthy();
+    await service.waitUntilHealthy(options.startTimeoutMs ?? 60_000);
     return service;
   }
 
@@ -129,9 +139,9 @@ export class ServiceProcess {
     }
   }
 
-  private async waitUntilHealthy(): Promise<void> {
+  private async waitUntilHealthy(timeoutMs: number): Promise<void> {
     const client = new HttpClient(this.baseUrl, 1);
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + timeoutMs;
     try {
       while (Date.now() < deadline) {
         this.assertAlive();
@@ -149,7 +159,9 @@ export class ServiceProcess {
       client.close();
     }
     this.child.kill('SIGKILL');
-    throw new Error(`the service did not become healthy within 60 s:\n${this.stderr}`);
+    throw new Error(
+      `the service did not become healthy within ${timeoutMs / 1000} s:\n${this.stderr}`,
+    );
   }
 }
 

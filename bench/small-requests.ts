@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -42,6 +43,14 @@ GET /api/v1/monitor/messages/{id}; POST /api/v1/monitor/messages of one message.
   --profile NAME     run that server (service or a build's name) with --cpu-prof; the profile
                      and windows-<pid>.json land in bench/.work/profiles/, for
                      bench/profile-summary.ts FILE --window SCENARIO
+  --instructions     count instead of time: every server runs under valgrind's callgrind, and
+                     each scenario sends --warmup requests, then --requests counted ones; the
+                     report gives machine instructions a request (the server's whole process,
+                     all threads). Unlike rates and CPU time these do not move with what else
+                     the machine is doing (system calls' kernel side and cache misses are not in
+                     them), so small changes show; about 1 min per server and scenario
+  --warmup N         --instructions: requests before counting (default 3000: V8 optimizes)
+  --requests N       --instructions: requests counted (default 500)
 `;
 
 interface Options {
@@ -54,6 +63,9 @@ interface Options {
   profile?: string;
   /** The servers' Node binary (--node); undefined: this script's. */
   node?: string;
+  instructions: boolean;
+  warmup: number;
+  requests: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -63,6 +75,9 @@ function parseOptions(argv: string[]): Options {
     rounds: 3,
     connections: 32,
     builds: [],
+    instructions: false,
+    warmup: 3000,
+    requests: 500,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const value = () => argv[(i += 1)] ?? '';
@@ -94,6 +109,15 @@ function parseOptions(argv: string[]): Options {
       }
       case '--node':
         options.node = value();
+        break;
+      case '--instructions':
+        options.instructions = true;
+        break;
+      case '--warmup':
+        options.warmup = Number(value());
+        break;
+      case '--requests':
+        options.requests = Number(value());
         break;
       case '--profile':
         options.profile = value();
@@ -210,6 +234,88 @@ async function load(
   }
 }
 
+/** Sends `total` requests over keep-alive connections, each connection one at a time. */
+async function sendCount(
+  baseUrl: string,
+  connections: number,
+  total: number,
+  next: (connection: number) => Request,
+): Promise<Samples> {
+  const url = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const samples = new Samples();
+  let sent = 0;
+  const loop = async (connection: number) => {
+    while (sent < total) {
+      sent += 1;
+      const request = next(connection);
+      let failure: string | undefined;
+      try {
+        const status = await send(agent, url, request);
+        if (status < 200 || status >= 300) {
+          failure = `${request.method} ${request.path}: HTTP ${status}`;
+        }
+      } catch (error) {
+        failure = `${request.method} ${request.path}: ${(error as Error).message}`;
+      }
+      if (failure) {
+        samples.errors += 1;
+        samples.firstError ??= failure;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: connections }, (_, i) => loop(i)));
+  } finally {
+    agent.destroy();
+  }
+  return samples;
+}
+
+/**
+ * Machine instructions a request of a server running under callgrind with instrumentation off:
+ * the warm-up uncounted, then the counters zeroed and instrumentation on for the counted
+ * requests only, then a dump, whose total is read back.
+ */
+async function instructionsPerRequest(
+  server: ServiceProcess,
+  options: Options,
+  next: (connection: number) => Request,
+  outDir: string,
+): Promise<{ perRequest: number; processPerRequest: number; errors: number; firstError?: string }> {
+  const control = (...args: string[]) =>
+    execFileSync('callgrind_control', [...args, String(server.pid)], { stdio: 'pipe' });
+  const warm = await sendCount(server.baseUrl, options.connections, options.warmup, next);
+  control('--zero');
+  control('--instr=on');
+  const counted = await sendCount(server.baseUrl, options.connections, options.requests, next);
+  control('--instr=off');
+  control('--dump');
+  // The newest dump, one file a thread: callgrind.<pid>.<dump>-<thread>, the main thread 01.
+  const prefix = `callgrind.${server.pid}.`;
+  const files = fs.readdirSync(outDir).filter((name) => name.startsWith(prefix));
+  const last = Math.max(...files.map((name) => Number(/\.(\d+)-\d+$/.exec(name)?.[1] ?? 0)));
+  let mainThread = 0;
+  let process = 0;
+  for (const name of files.filter((file) => file.startsWith(`${prefix}${last}-`))) {
+    const totals = /^totals: (\d+)/m.exec(fs.readFileSync(path.join(outDir, name), 'utf8'));
+    const count = Number(totals?.[1] ?? 0);
+    process += count;
+    if (name.endsWith('-01')) {
+      mainThread = count;
+    }
+  }
+  if (mainThread === 0) {
+    throw new Error(`no callgrind dump of the main thread of process ${server.pid} in ${outDir}`);
+  }
+  return {
+    perRequest: mainThread / options.requests,
+    processPerRequest: process / options.requests,
+    errors: warm.errors + counted.errors,
+    firstError: warm.firstError ?? counted.firstError,
+  };
+}
+
 /**
  * The environment of another build. On SQLite the service claims its file for one process (issue
  * 7), so each other build opens the same database through a symbolic link of its own: SQLite
@@ -239,6 +345,25 @@ async function main(): Promise<void> {
   const database = openBenchDatabase();
   const apiKey = generateApiKey();
   const profileDir = path.join(WORK_DIR, 'profiles');
+  const callgrindDir = path.join(WORK_DIR, 'callgrind');
+  // Under callgrind a server starts in a minute or two and runs 5-50x slower.
+  const counting = options.instructions
+    ? {
+        wrapper: [
+          'valgrind',
+          '--tool=callgrind',
+          '--instr-atstart=no',
+          // Counted apart, so that the main thread's (which bounds the rate) can be read alone.
+          '--separate-threads=yes',
+          `--callgrind-out-file=${path.join(callgrindDir, 'callgrind.%p')}`,
+        ],
+        startTimeoutMs: 600_000,
+      }
+    : {};
+  if (options.instructions) {
+    fs.rmSync(callgrindDir, { recursive: true, force: true });
+    fs.mkdirSync(callgrindDir, { recursive: true });
+  }
   const servers: Record<string, ServiceProcess> = {};
   const windows: { name: string; startUs: number; endUs: number }[] = [];
   const links: string[] = [];
@@ -254,6 +379,7 @@ async function main(): Promise<void> {
       apiKey,
       profileDir: options.profile === 'service' ? profileDir : undefined,
       node,
+      ...counting,
     });
     for (const build of options.builds) {
       nodes[build.name] = build.node === undefined ? node : runtimeOf(build.node);
@@ -263,6 +389,7 @@ async function main(): Promise<void> {
         entry: [path.join(build.dist, 'src', 'main.js')],
         profileDir: options.profile === build.name ? profileDir : undefined,
         node: nodes[build.name],
+        ...counting,
       });
     }
     servers.plain = await ServiceProcess.start({
@@ -270,6 +397,7 @@ async function main(): Promise<void> {
       apiKey,
       entry: ['-r', 'ts-node/register/transpile-only', path.join('bench', 'plain-server.ts')],
       node,
+      ...counting,
     });
     await database.connect();
     const adminId = await database.userId('admin');
@@ -347,7 +475,30 @@ async function main(): Promise<void> {
       `load average ${currentLoadAverage()}, ${options.connections} connections, ${options.seconds} s per server and scenario in ${options.rounds} rounds\n` +
         `Node: ${versions.join(', ')}; this script (the load) ${process.version}\n`,
     );
-    for (const name of options.scenarios) {
+    for (const name of options.instructions ? options.scenarios : []) {
+      const scenario = scenarios[name];
+      const counts: Record<string, number> = {};
+      const parts: string[] = [];
+      for (const server of scenario.servers) {
+        const result = await instructionsPerRequest(
+          servers[server],
+          options,
+          scenario.next,
+          callgrindDir,
+        );
+        counts[server] = result.perRequest;
+        const errors = result.errors ? `, ${result.errors} errors (${result.firstError})` : '';
+        const count = (value: number) => Math.round(value).toLocaleString('en-US');
+        parts.push(
+          `${server} ${count(result.perRequest)} instructions a request main thread, ${count(result.processPerRequest)} process${errors}`,
+        );
+      }
+      const ratios = scenario.servers
+        .filter((server) => server !== 'service')
+        .map((server) => `${server}/service ${round(counts[server] / counts.service, 3)}`);
+      process.stdout.write(`${name}:\n  ${parts.join('\n  ')}\n  ${ratios.join(', ')}\n`);
+    }
+    for (const name of options.instructions ? [] : options.scenarios) {
       const scenario = scenarios[name];
       const samples = Object.fromEntries(scenario.servers.map((server) => [server, new Samples()]));
       for (let round = 0; round < options.rounds; round += 1) {
