@@ -11,7 +11,7 @@ import { currentLoadAverage } from './machine';
 import { NodeRuntime } from './node-runtime';
 import { ROOT, WORK_DIR } from './paths';
 import { ServiceProcess } from './service';
-import { percentile, round } from './stats';
+import { median, percentile, round } from './stats';
 
 const USAGE = `Usage: npx ts-node --transpile-only bench/small-requests.ts [options]
 
@@ -30,7 +30,8 @@ GET /api/v1/monitor/messages/{id}; POST /api/v1/monitor/messages of one message.
 
   --scenarios LIST   health,rename,list,get,ingest (default: all)
   --seconds S        load time per server and scenario, split over the rounds (default 6)
-  --rounds N         rounds per scenario, the servers' order rotating (default 3)
+  --rounds N         rounds per scenario, the servers' order rotating (default 3; with
+                     --instructions each round counts again and the median is reported)
   --connections N    keep-alive connections (default 32)
   --base DIR         the same as --compare base=DIR
   --compare NAME=DIR another build to compare, by name (repeatable)
@@ -48,9 +49,12 @@ GET /api/v1/monitor/messages/{id}; POST /api/v1/monitor/messages of one message.
                      report gives machine instructions a request (the server's whole process,
                      all threads). Unlike rates and CPU time these do not move with what else
                      the machine is doing (system calls' kernel side and cache misses are not in
-                     them), so small changes show; about 1 min per server and scenario
+                     them), so small changes show. Identical builds measured 1-3 % apart on
+                     renames, up to 10 % on GET /health (garbage collections); several minutes
+                     per server and scenario
   --warmup N         --instructions: requests before counting (default 3000: V8 optimizes)
-  --requests N       --instructions: requests counted (default 500)
+  --requests N       --instructions: requests counted in each round (default 2000: a major
+                     collection costs tens of millions of instructions, spread over them)
 `;
 
 interface Options {
@@ -77,7 +81,7 @@ function parseOptions(argv: string[]): Options {
     builds: [],
     instructions: false,
     warmup: 3000,
-    requests: 500,
+    requests: 2000,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const value = () => argv[(i += 1)] ?? '';
@@ -477,22 +481,40 @@ async function main(): Promise<void> {
     );
     for (const name of options.instructions ? options.scenarios : []) {
       const scenario = scenarios[name];
-      const counts: Record<string, number> = {};
-      const parts: string[] = [];
-      for (const server of scenario.servers) {
-        const result = await instructionsPerRequest(
-          servers[server],
-          options,
-          scenario.next,
-          callgrindDir,
+      // Rounds in rotating order, the warm-up in full before a server's first count only; the
+      // median of the rounds, since a major GC or a recompilation can fall into one of them.
+      const rounds: Record<string, { main: number[]; process: number[]; errors: number }> = {};
+      for (let round = 0; round < options.rounds; round += 1) {
+        const order = scenario.servers.map(
+          (_, i) => scenario.servers[(i + round) % scenario.servers.length],
         );
-        counts[server] = result.perRequest;
-        const errors = result.errors ? `, ${result.errors} errors (${result.firstError})` : '';
-        const count = (value: number) => Math.round(value).toLocaleString('en-US');
-        parts.push(
-          `${server} ${count(result.perRequest)} instructions a request main thread, ${count(result.processPerRequest)} process${errors}`,
-        );
+        for (const server of order) {
+          const result = await instructionsPerRequest(
+            servers[server],
+            { ...options, warmup: round === 0 ? options.warmup : options.warmup / 4 },
+            scenario.next,
+            callgrindDir,
+          );
+          const seen = (rounds[server] ??= { main: [], process: [], errors: 0 });
+          seen.main.push(result.perRequest);
+          seen.process.push(result.processPerRequest);
+          seen.errors += result.errors;
+          if (result.errors && seen.errors === result.errors) {
+            process.stderr.write(`${server}: ${result.firstError}\n`);
+          }
+        }
       }
+      const counts: Record<string, number> = {};
+      const count = (value: number) => Math.round(value).toLocaleString('en-US');
+      const parts = scenario.servers.map((server) => {
+        const seen = rounds[server];
+        counts[server] = median(seen.main);
+        const errors = seen.errors ? `, ${seen.errors} errors` : '';
+        return (
+          `${server} ${count(counts[server])} instructions a request main thread ` +
+          `(rounds ${seen.main.map(count).join(' / ')}), ${count(median(seen.process))} process${errors}`
+        );
+      });
       const ratios = scenario.servers
         .filter((server) => server !== 'service')
         .map((server) => `${server}/service ${round(counts[server] / counts.service, 3)}`);
