@@ -49,9 +49,10 @@ GET /api/v1/monitor/messages/{id}; POST /api/v1/monitor/messages of one message.
                      report gives machine instructions a request (the server's whole process,
                      all threads). Unlike rates and CPU time these do not move with what else
                      the machine is doing (system calls' kernel side and cache misses are not in
-                     them), so small changes show. Identical builds measured 1-3 % apart on
-                     renames, up to 10 % on GET /health (garbage collections); several minutes
-                     per server and scenario
+                     them). Identical builds measured 1-3 % apart on renames; GET /health's
+                     rounds move by up to 1.5x with the major collections that fall into them
+                     (the least round is the steadier figure there); several minutes per server
+                     and scenario
   --warmup N         --instructions: requests before counting (default 3000: V8 optimizes)
   --requests N       --instructions: requests counted in each round (default 2000: a major
                      collection costs tens of millions of instructions, spread over them)
@@ -505,10 +506,12 @@ async function main(): Promise<void> {
         }
       }
       const counts: Record<string, number> = {};
+      const least: Record<string, number> = {};
       const count = (value: number) => Math.round(value).toLocaleString('en-US');
       const parts = scenario.servers.map((server) => {
         const seen = rounds[server];
         counts[server] = median(seen.main);
+        least[server] = Math.min(...seen.main);
         const errors = seen.errors ? `, ${seen.errors} errors` : '';
         return (
           `${server} ${count(counts[server])} instructions a request main thread ` +
@@ -517,7 +520,11 @@ async function main(): Promise<void> {
       });
       const ratios = scenario.servers
         .filter((server) => server !== 'service')
-        .map((server) => `${server}/service ${round(counts[server] / counts.service, 3)}`);
+        .map(
+          (server) =>
+            `${server}/service ${round(counts[server] / counts.service, 3)} ` +
+            `(of the least rounds ${round(least[server] / least.service, 3)})`,
+        );
       process.stdout.write(`${name}:\n  ${parts.join('\n  ')}\n  ${ratios.join(', ')}\n`);
     }
     for (const name of options.instructions ? [] : options.scenarios) {
