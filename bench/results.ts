@@ -251,7 +251,9 @@ function formatRatio(value: number | undefined): string {
 export function renderMarkdown(results: BenchResults): string {
   const lines: string[] = [];
   const database = results.database === 'sqlite' ? 'SQLite' : 'PostgreSQL';
-  lines.push(`# Rename benchmark on ${database} (${results.mode} run)`);
+  lines.push(
+    `# Rename benchmark on ${database}, Node ${results.machine.node} (${results.mode} run)`,
+  );
   lines.push('');
   lines.push(`Machine: ${machineLine(results.machine)}; ${results.machine.os}.`);
   lines.push(

@@ -10,6 +10,7 @@ import { HttpClient } from './http';
 import { LangflowRename, StatementCounter } from './langflow';
 import { LoadSamples, NextRequest, runLoad } from './load';
 import { currentLoadAverage, describeMachine, describeSource } from './machine';
+import { NodeRuntime } from './node-runtime';
 import { RESULTS_DIR, WORK_DIR } from './paths';
 import { ProgressBar } from './progress';
 import {
@@ -42,6 +43,11 @@ The service runs beside the plain floor server (bench/plain-server.ts), interlea
   --render FILE   only rewrite the Markdown table and the chart from a results JSON file
   --profile       run the service with --cpu-prof; the profile lands in bench/.work/profiles/,
                   with the time windows of each phase beside it (profile-summary.ts --window)
+  --node PATH     run the service and the plain server under this Node binary (default: the
+                  one running the bench, which keeps the load generator, the floor and Langflow);
+                  on SQLite, when node_modules' better-sqlite3 was built for another Node, one
+                  is compiled for it once under bench/.work/native/ (it needs the headers in
+                  PATH/../../include/node, as .ci/node-from-npm installs them)
   --help          this text
 `;
 
@@ -52,6 +58,8 @@ interface Options {
   out: string;
   /** PostgreSQL: the network scenario's delay each way; undefined skips it. */
   delayMs?: number;
+  /** The Node binary of the servers (--node); undefined: the bench's own. */
+  node?: string;
 }
 
 interface Plan {
@@ -88,6 +96,7 @@ function parseOptions(argv: string[]): Options {
   let out = quick ? path.join(WORK_DIR, 'results') : RESULTS_DIR;
   let sizes: number[] | undefined;
   let delayMs: number | undefined = DEFAULT_DELAY_MS;
+  let node: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
@@ -113,6 +122,12 @@ function parseOptions(argv: string[]): Options {
       }
     } else if (arg === '--no-network') {
       delayMs = undefined;
+    } else if (arg === '--node') {
+      node = argv[(i += 1)];
+      if (!node) {
+        process.stderr.write(`--node needs the path of a node binary\n`);
+        process.exit(2);
+      }
     } else if (arg !== '--quick' && arg !== '--profile') {
       process.stderr.write(`Unknown option ${arg}\n\n${USAGE}`);
       process.exit(2);
@@ -122,7 +137,7 @@ function parseOptions(argv: string[]): Options {
     // A partial run must not replace the reference results.
     out = path.join(WORK_DIR, 'results');
   }
-  return { quick, sizes, profile: argv.includes('--profile'), out, delayMs };
+  return { quick, sizes, profile: argv.includes('--profile'), out, delayMs, node };
 }
 
 function makePlan(database: BenchDatabase, quick: boolean): Plan {
@@ -429,16 +444,26 @@ async function main(): Promise<void> {
     }
     bar.tick();
 
-    bar.status(`starting the service and the plain server on ${database.kind}`);
+    const node = options.node
+      ? NodeRuntime.of(options.node, database.kind === 'sqlite', (line) => bar.status(line))
+      : NodeRuntime.current();
+    bar.status(
+      `starting the service and the plain server on ${database.kind}, Node ${node.version}`,
+    );
     const apiKey = generateApiKey();
     const profileDir = options.profile ? path.join(WORK_DIR, 'profiles') : undefined;
-    service = await ServiceProcess.start({ env: database.serviceEnv, apiKey, profileDir });
+    service = await ServiceProcess.start({ env: database.serviceEnv, apiKey, profileDir, node });
     stoppable.push(service);
     // After the service: it migrates the schema and creates the key the plain server looks up.
-    plain = await ServiceProcess.start({ env: database.plainEnv, apiKey, entry: PLAIN_ENTRY });
+    plain = await ServiceProcess.start({
+      env: database.plainEnv,
+      apiKey,
+      entry: PLAIN_ENTRY,
+      node,
+    });
     stoppable.push(plain);
     await database.connect();
-    const machine = describeMachine(await database.version());
+    const machine = describeMachine(await database.version(), node.version);
     bar.tick();
 
     bar.status('seeding');
@@ -651,12 +676,13 @@ async function main(): Promise<void> {
         direct: round(await medianRoundTripMs(database.url)),
         proxied: round(await medianRoundTripMs(proxy.urlFor(database.url))),
       };
-      const remoteService = await ServiceProcess.start({ env: endpoint.serviceEnv, apiKey });
+      const remoteService = await ServiceProcess.start({ env: endpoint.serviceEnv, apiKey, node });
       stoppable.push(remoteService);
       const remotePlain = await ServiceProcess.start({
         env: endpoint.plainEnv,
         apiKey,
         entry: PLAIN_ENTRY,
+        node,
       });
       stoppable.push(remotePlain);
       const remoteLangflow = await LangflowRename.open(endpoint);

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from './http';
+import { NodeRuntime } from './node-runtime';
 import { ROOT, SERVICE_ENTRY } from './paths';
 
 export interface ServiceOptions {
@@ -13,6 +14,12 @@ export interface ServiceOptions {
   profileDir?: string;
   /** What node runs instead of the built service (the plain floor server), from the root. */
   entry?: string[];
+  /** The Node that runs it (default: the bench's own). */
+  node?: NodeRuntime;
+  /** A command that runs node (valgrind and its options), keeping node's process id. */
+  wrapper?: string[];
+  /** How long it may take to answer GET /health (default 60 s). */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -42,7 +49,8 @@ export class ServiceProcess {
 
   static async start(options: ServiceOptions): Promise<ServiceProcess> {
     const port = await freePort();
-    const nodeArgs: string[] = [];
+    const node = options.node ?? NodeRuntime.current();
+    const nodeArgs = [...node.nodeArgs];
     if (options.profileDir) {
       fs.mkdirSync(options.profileDir, { recursive: true });
       // The preload turns SIGUSR2 into a normal exit, which is when V8 writes the profile.
@@ -53,7 +61,13 @@ export class ServiceProcess {
         path.join(__dirname, 'profile-exit.js'),
       );
     }
-    const child = spawn(process.execPath, [...nodeArgs, ...(options.entry ?? [SERVICE_ENTRY])], {
+    const command = [
+      ...(options.wrapper ?? []),
+      node.path,
+      ...nodeArgs,
+      ...(options.entry ?? [SERVICE_ENTRY]),
+    ];
+    const child = spawn(command[0], command.slice(1), {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -63,12 +77,13 @@ export class ServiceProcess {
         // BENCH_LOG_LEVEL=debug shows the service's SQL and errors when a run goes wrong.
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
         MONITOR_SUPERUSER_API_KEY: options.apiKey,
+        ...node.env,
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(child, `http://127.0.0.1:${port}`);
-    await service.waitUntilHealthy();
+    await service.waitUntilHealthy(options.startTimeoutMs ?? 60_000);
     return service;
   }
 
@@ -124,9 +139,9 @@ export class ServiceProcess {
     }
   }
 
-  private async waitUntilHealthy(): Promise<void> {
+  private async waitUntilHealthy(timeoutMs: number): Promise<void> {
     const client = new HttpClient(this.baseUrl, 1);
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + timeoutMs;
     try {
       while (Date.now() < deadline) {
         this.assertAlive();
@@ -144,7 +159,9 @@ export class ServiceProcess {
       client.close();
     }
     this.child.kill('SIGKILL');
-    throw new Error(`the service did not become healthy within 60 s:\n${this.stderr}`);
+    throw new Error(
+      `the service did not become healthy within ${timeoutMs / 1000} s:\n${this.stderr}`,
+    );
   }
 }
 
