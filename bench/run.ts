@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -48,6 +49,8 @@ The service runs beside the plain floor server (bench/plain-server.ts), interlea
                   on SQLite, when node_modules' better-sqlite3 was built for another Node, one
                   is compiled for it once under bench/.work/native/ (it needs the headers in
                   PATH/../../include/node, as .ci/node-from-npm installs them)
+  --no-otlp       skip the OTLP receiver's bench (bench/otlp-receiver.ts), which otherwise runs
+                  last on the same database and writes otlp-<database>.md beside the results
   --help          this text
 `;
 
@@ -60,6 +63,8 @@ interface Options {
   delayMs?: number;
   /** The Node binary of the servers (--node); undefined: the bench's own. */
   node?: string;
+  /** Also run the OTLP receiver's bench (issue 18); off with --no-otlp. */
+  otlp: boolean;
 }
 
 interface Plan {
@@ -128,7 +133,7 @@ function parseOptions(argv: string[]): Options {
         process.stderr.write(`--node needs the path of a node binary\n`);
         process.exit(2);
       }
-    } else if (arg !== '--quick' && arg !== '--profile') {
+    } else if (arg !== '--quick' && arg !== '--profile' && arg !== '--no-otlp') {
       process.stderr.write(`Unknown option ${arg}\n\n${USAGE}`);
       process.exit(2);
     }
@@ -137,7 +142,15 @@ function parseOptions(argv: string[]): Options {
     // A partial run must not replace the reference results.
     out = path.join(WORK_DIR, 'results');
   }
-  return { quick, sizes, profile: argv.includes('--profile'), out, delayMs, node };
+  return {
+    quick,
+    sizes,
+    profile: argv.includes('--profile'),
+    out,
+    delayMs,
+    node,
+    otlp: !argv.includes('--no-otlp'),
+  };
 }
 
 function makePlan(database: BenchDatabase, quick: boolean): Plan {
@@ -384,6 +397,37 @@ interface ProfileWindow {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  await benchRenames(options);
+  if (options.otlp) {
+    benchOtlpReceiver(options);
+  }
+}
+
+/**
+ * The OTLP receiver's spans per second beside its driver floor (bench/otlp-receiver.ts), on the
+ * same database, in a process of its own; its table is printed and kept as otlp-<database>.md.
+ */
+function benchOtlpReceiver(options: Options): void {
+  const args = ['-r', 'ts-node/register/transpile-only', path.join('bench', 'otlp-receiver.ts')];
+  if (options.quick) {
+    args.push('--batches', '4', '--rounds', '2');
+  }
+  process.stdout.write('\nThe OTLP receiver (bench/otlp-receiver.ts):\n');
+  const run = spawnSync(process.execPath, args, {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  process.stdout.write(run.stdout ?? '');
+  if (run.status !== 0) {
+    throw new Error(`bench/otlp-receiver.ts exited with ${run.status ?? run.signal}`);
+  }
+  const kind = process.env.BENCH_DATABASE_URL ? 'postgres' : 'sqlite';
+  fs.mkdirSync(options.out, { recursive: true });
+  fs.writeFileSync(path.join(options.out, `otlp-${kind}.md`), run.stdout);
+}
+
+async function benchRenames(options: Options): Promise<void> {
   const startedAt = new Date();
   const startedClock = performance.now();
   const database = openBenchDatabase();
