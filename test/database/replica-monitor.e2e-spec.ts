@@ -7,6 +7,7 @@ import {
 } from '../../src/database/replicas/replica-monitor';
 import { currentLsn, StandbyPair, withClient } from '../support/hot-standby';
 import { PgBouncer } from '../support/pgbouncer';
+import { TcpProxy } from '../support/tcp-proxy';
 
 /** Retries `check` until it passes or `timeoutMs` is over (then its last failure is thrown). */
 async function eventually(check: () => void | Promise<void>, timeoutMs = 30_000): Promise<void> {
@@ -99,9 +100,15 @@ describe('ReplicaMonitor', () => {
       expect(watching.usable(await currentLsnOf(primary))).toEqual([replica]),
     );
 
+    // A read leaves an idle connection in the replica's pool, which breaks when the standby stops.
+    expect((await replica.pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([
+      { one: 1 },
+    ]);
+
     await pair.stopStandby('fast');
     await eventually(() => expect(stateOf(watching)).toBe('down'));
     expect(watching.usable(0n)).toEqual([]);
+    await expect(replica.pool.query('SELECT 1')).rejects.toThrow();
 
     await pair.startStandby();
     await eventually(() => expect(stateOf(watching)).toBe('up'));
@@ -128,6 +135,28 @@ describe('ReplicaMonitor', () => {
     } finally {
       await Promise.all(monitors.splice(0).map((watching) => watching.stop()));
       await bouncer.stop();
+    }
+  });
+
+  it('finds a standby that goes silent down within the poll bound, and up once it answers again', async () => {
+    const { proxy, url } = await TcpProxy.inFrontOf(pair.standbyUrl);
+    try {
+      // node-postgres's own client: nothing but the monitor bounds a query on a silent server.
+      const watching = monitor([url], {
+        pool: { max: 2, connectionTimeoutMillis: 2000, keepAliveInitialDelayMillis: 10_000 },
+      });
+      await watching.start();
+      expect(stateOf(watching)).toBe('up');
+
+      proxy.partition();
+      await eventually(() => expect(stateOf(watching)).toBe('down'));
+      expect(transitions[transitions.length - 1]).toMatch(/ up -> down: no answer within 1000 ms$/);
+
+      proxy.heal();
+      await eventually(() => expect(stateOf(watching)).toBe('up'));
+    } finally {
+      await Promise.all(monitors.splice(0).map((watching) => watching.stop()));
+      await proxy.stop();
     }
   });
 

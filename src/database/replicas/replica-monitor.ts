@@ -230,6 +230,7 @@ export class ReplicaMonitor {
     return client;
   }
 
+  /** node-postgres destroys the socket of a client with a query in flight: a hung probe fails now. */
   private dropProbeClient(replica: Replica): void {
     const client = replica.probeClient;
     replica.probeClient = null;
