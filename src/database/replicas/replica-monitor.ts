@@ -157,7 +157,7 @@ export class ReplicaMonitor {
     const startedAt = Date.now();
     let primaryLsn: bigint | null;
     try {
-      primaryLsn = await this.options.primaryLsn();
+      primaryLsn = await withTimeout(this.options.primaryLsn(), this.probeTimeoutMs);
     } catch {
       // Without the primary's position, lag cannot be told: states stay as they were (see update).
       primaryLsn = null;
@@ -197,14 +197,7 @@ export class ReplicaMonitor {
     };
     const probing = query();
     replica.probing = probing.catch(() => undefined).finally(() => (replica.probing = null));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${this.probeTimeoutMs} ms`)),
-        this.probeTimeoutMs,
-      );
-    });
-    return Promise.race([probing, timeout]).finally(() => clearTimeout(timer));
+    return withTimeout(probing, this.probeTimeoutMs);
   }
 
   private async connectProbe(replica: Replica): Promise<Client> {
@@ -212,7 +205,11 @@ export class ReplicaMonitor {
     const ClientClass = pool.Client ?? Client;
     const client = new ClientClass({
       connectionString: replica.url,
-      connectionTimeoutMillis: Math.min(pool.connectionTimeoutMillis, this.probeTimeoutMs),
+      // 0 is node-postgres's "no bound".
+      connectionTimeoutMillis:
+        pool.connectionTimeoutMillis > 0
+          ? Math.min(pool.connectionTimeoutMillis, this.probeTimeoutMs)
+          : this.probeTimeoutMs,
       keepAlive: true,
       keepAliveInitialDelayMillis: pool.keepAliveInitialDelayMillis,
     });
@@ -293,6 +290,16 @@ export class ReplicaMonitor {
       // A logger that throws must not stop the monitor.
     }
   }
+}
+
+/** `work`, or a rejection once `ms` have passed (`work` itself goes on; its outcome is dropped). */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function describe(error: unknown): string {
