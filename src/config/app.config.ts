@@ -5,6 +5,7 @@ import { loadRetentionConfig, RetentionConfig } from './retention.config';
 import { loadScaleConfig, ScaleConfig } from './scale.config';
 import { HttpLimits, readBodyLimitBytes, readHttpLimits } from './http-limits.config';
 import { readThrottlingConfig, ThrottlingConfig } from './throttling.config';
+import { ReadReplicasConfig, readReadReplicasConfig } from './read-replicas.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -27,6 +28,8 @@ export interface AppConfig extends OperationsConfig {
   http: HttpLimits;
   /** Failed-authentication and per-key request limits. */
   throttling: ThrottlingConfig;
+  /** PostgreSQL streaming replicas that serve reads; none by default. */
+  readReplicas: ReadReplicasConfig;
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +86,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const bodyLimitBytes = readBodyLimitBytes(env, problems);
   const http = readHttpLimits(env, problems);
   const throttling = readThrottlingConfig(env, problems);
+  const readReplicas = readReadReplicasConfig(env, database, problems);
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
@@ -96,6 +100,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bodyLimitBytes,
     http,
     throttling,
+    readReplicas,
     ...operations,
     retention,
     scale,

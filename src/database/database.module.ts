@@ -1,8 +1,12 @@
 import { DynamicModule, Global, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app.config';
+import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from './data-source-options';
+import { DatabaseDialect } from './dialect/database-dialect';
+import { dialectOf } from './dialect/dialect-of';
 import { runMigrations } from './migrate';
+import { readReplicaProviders } from './replicas/read-replica.providers';
 import { MonitorDataSource } from './monitor-data-source';
 import { RowStreamer } from './row-streamer';
 import { SqlLogger } from './sql-logger';
@@ -53,12 +57,15 @@ export class DatabaseModule {
       providers: [
         TransactionRunner,
         RowStreamer,
+        // Chosen once, from the DataSource: everything that differs between the databases.
+        { provide: DatabaseDialect, useFactory: dialectOf, inject: [DataSource] },
+        ...readReplicaProviders(config),
         {
           provide: SqliteClaimRelease,
           useValue: new SqliteClaimRelease(moduleOptions.sqliteClaim),
         },
       ],
-      exports: [TransactionRunner, RowStreamer],
+      exports: [TransactionRunner, RowStreamer, DatabaseDialect],
     };
   }
 }

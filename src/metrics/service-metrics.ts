@@ -1,19 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { NextFunction, Request, Response } from 'express';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { routeTemplate } from '../common/http/route-template';
-import { RowStreamer } from '../database/row-streamer';
+import { DatabaseDialect } from '../database/dialect/database-dialect';
+import { ReadCounters } from '../database/replicas/replica-reads';
 import { sentStatus } from '../logging/response-bytes';
 
-/** What pg's Pool tells about itself. */
-interface PoolCounts {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
+/** What /metrics shows of one read replica. */
+interface ReplicaView {
+  name: string;
+  state: string;
+  lagSeconds: number;
 }
+
+const REPLICA_STATES = ['up', 'lagging', 'down', 'not_replica'] as const;
 
 /**
  * The service's Prometheus metrics, in a registry of its own (several apps can live in one test
@@ -65,34 +66,69 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
-  constructor(@InjectDataSource() dataSource: DataSource, rows: RowStreamer) {
+  constructor(dialect: DatabaseDialect) {
     collectDefaultMetrics({ register: this.registry });
-    if (dataSource.options.type === 'postgres') {
-      new Gauge({
-        name: 'db_pool_connections',
-        help: 'PostgreSQL pool connections: all open ones, the idle ones, and requests waiting for one.',
-        labelNames: ['state'] as const,
-        registers: [this.registry],
-        collect() {
-          const pool = (dataSource.driver as unknown as { master?: PoolCounts }).master;
-          this.set({ state: 'total' }, pool?.totalCount ?? 0);
-          this.set({ state: 'idle' }, pool?.idleCount ?? 0);
-          this.set({ state: 'waiting' }, pool?.waitingCount ?? 0);
-        },
-      });
-    } else {
-      new Gauge({
-        name: 'sqlite_reader_connections',
-        help: 'Read-only SQLite connections that stream answers: busy now, or kept idle.',
-        labelNames: ['state'] as const,
-        registers: [this.registry],
-        collect() {
-          const readers = rows.sqliteReaders;
-          this.set({ state: 'busy' }, readers.busy);
-          this.set({ state: 'idle' }, readers.idle);
-        },
-      });
-    }
+    const connections = dialect.connectionGauge();
+    new Gauge({
+      name: connections.name,
+      help: connections.help,
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [state, count] of Object.entries(connections.counts())) {
+          this.set({ state }, count);
+        }
+      },
+    });
+  }
+
+  /**
+   * The read replicas' metrics, registered only when there are replicas (DATABASE_READ_URLS):
+   * each one's state and lag as last polled, read at each scrape, and where reads went.
+   */
+  watchReadReplicas(replicas: () => readonly ReplicaView[]): ReadCounters {
+    new Gauge({
+      name: 'db_replica_lag_seconds',
+      help: 'How far each read replica was behind the primary at its last poll, in seconds.',
+      labelNames: ['replica'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const replica of replicas()) {
+          this.set({ replica: replica.name }, replica.lagSeconds);
+        }
+      },
+    });
+    new Gauge({
+      name: 'db_replica_state',
+      help:
+        "Each read replica's state: 1 for the one it is in (up: gets reads; lagging: further " +
+        'behind than DATABASE_READ_MAX_LAG; down: unreachable; not_replica: not in recovery).',
+      labelNames: ['replica', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const replica of replicas()) {
+          for (const state of REPLICA_STATES) {
+            this.set({ replica: replica.name, state }, replica.state === state ? 1 : 0);
+          }
+        }
+      },
+    });
+    const reads = new Counter({
+      name: 'db_reads_total',
+      help: 'Reads of the read routes, by the server that served them: primary, or a replica.',
+      labelNames: ['target'] as const,
+      registers: [this.registry],
+    });
+    const fallbacks = new Counter({
+      name: 'db_replica_read_fallbacks_total',
+      help: 'Reads that failed on a replica before any row and were served by the primary.',
+      labelNames: ['replica'] as const,
+      registers: [this.registry],
+    });
+    return {
+      read: (target) => reads.inc({ target }),
+      fallback: (replica) => fallbacks.inc({ replica }),
+    };
   }
 
   /**

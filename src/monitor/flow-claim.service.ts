@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { CompiledQuery, compileQuery } from '../database/compiled-query';
+import { DatabaseDialect } from '../database/dialect/database-dialect';
 import { insertRows } from '../database/insert-rows';
 import { FlowNotFoundError } from './errors/flow-not-found.error';
 import { Flow } from './flow.entity';
@@ -18,12 +19,15 @@ export class FlowClaimService {
   /** The foreign-flow check, built once per number of flows (its IN list has one per flow). */
   private readonly foreignQueries = new Map<number, CompiledQuery<string>>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly dialect: DatabaseDialect,
+  ) {}
 
   /**
    * Claims the flows and returns their ids sorted. With `lock` (writers that trim what they
-   * write), on PostgreSQL, it first takes a transaction-scoped advisory lock per flow, in sorted
-   * order, so that writers of one flow take turns (their trims never interleave) and writers of
+   * write), it first takes a transaction-scoped lock per flow (see DatabaseDialect.lockKeys), in
+   * sorted order, so that writers of one flow take turns (their trims never interleave) and writers of
    * overlapping flows never wait on each other in a cycle; writers of other flows are not held up.
    */
   async claim(
@@ -35,9 +39,7 @@ export class FlowClaimService {
   ): Promise<string[]> {
     const sorted = [...new Set(flowIds)].sort();
     if (options.lock) {
-      for (const flowId of sorted) {
-        await this.lockFlow(manager, flowId);
-      }
+      await this.dialect.lockKeys(manager, sorted.map(flowLockKey));
     }
     const claimed = sorted.map((id) =>
       Object.assign(new Flow(), { id, userId: ownerId, createdAt: now }),
@@ -86,12 +88,12 @@ export class FlowClaimService {
     return rows.length > 0;
   }
 
-  /** PostgreSQL: the same per-flow lock as `claim`, for a change to one existing flow. */
-  async lockFlow(manager: EntityManager, flowId: string): Promise<void> {
-    if (this.dataSource.options.type === 'postgres') {
-      await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-        `flow:${flowId}`,
-      ]);
-    }
+  /** The same per-flow lock as `claim`, for a change to one existing flow. */
+  lockFlow(manager: EntityManager, flowId: string): Promise<void> {
+    return this.dialect.lockKeys(manager, [flowLockKey(flowId)]);
   }
+}
+
+function flowLockKey(flowId: string): string {
+  return `flow:${flowId}`;
 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { nowIso } from '../common/time';
+import { DatabaseDialect } from '../database/dialect/database-dialect';
 import { TransactionRunner } from '../database/transaction-runner';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { CreateMessageDto } from './dto/create-message.dto';
@@ -33,6 +34,7 @@ export class MessageService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
+    private readonly dialect: DatabaseDialect,
     private readonly metrics: ServiceMetrics,
     private readonly writer: BatchWriter,
   ) {}
@@ -70,13 +72,11 @@ export class MessageService {
     ifMatch?: string,
   ): Promise<TaggedMessage> {
     return this.transactions.run(async (manager) => {
-      const builder = selectOwnedMessages(manager, ownerId, {})
-        .addSelect(`${MESSAGE_ALIAS}.error`, 'error')
-        .andWhere(`${MESSAGE_ALIAS}.id = :messageId`, { messageId });
-      if (this.dataSource.options.type === 'postgres') {
-        // SQLite transactions already run one at a time (TransactionRunner).
-        builder.setLock('pessimistic_write');
-      }
+      const builder = this.dialect.lockingRows(
+        selectOwnedMessages(manager, ownerId, {})
+          .addSelect(`${MESSAGE_ALIAS}.error`, 'error')
+          .andWhere(`${MESSAGE_ALIAS}.id = :messageId`, { messageId }),
+      );
       const current = await builder.getRawOne<MessageRow & { error: boolean | number }>();
       if (!current) {
         throw new MessageNotFoundError();

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CompiledQuery, compileQuery } from '../database/compiled-query';
+import { DatabaseDialect } from '../database/dialect/database-dialect';
 import { ResponseSpool } from '../common/http/response-spool';
 import { APP_CONFIG } from '../config/app-config.token';
 import { AppConfig } from '../config/app.config';
@@ -22,6 +23,7 @@ export class SessionService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
     private readonly rows: RowStreamer,
+    private readonly dialect: DatabaseDialect,
     private readonly metrics: ServiceMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -87,7 +89,6 @@ export class SessionService {
   ): Promise<ResponseSpool> {
     const renameId = randomUUID();
     const rejectConflict = onConflict === 'reject' && newSessionId !== oldSessionId;
-    const postgres = this.dataSource.options.type === 'postgres';
     const values = { newSessionId, renameId, oldSessionId, ownerId };
     const spool = new ResponseSpool(this.config.scale.spoolDirectory);
     try {
@@ -98,7 +99,7 @@ export class SessionService {
         }
         const queries = this.renameQueries;
         let rows: AsyncIterable<Row> | Iterable<Row>;
-        if (postgres) {
+        if (this.dialect.returnsChangedRows) {
           rows = read(queries.updateReturning.sql, queries.updateReturning.parameters(values));
         } else {
           await manager.query(queries.update.sql, queries.update.parameters(values));
@@ -165,9 +166,10 @@ export class SessionService {
    * Deletes every message the caller has in any of the sessions (at most 500 ids, checked by the
    * caller) and returns how many of those sessions had messages.
    *
-   * The count must be of what this request deleted: on PostgreSQL a count taken before the DELETE
-   * would also count rows a concurrent delete removes first, so there one statement deletes and
-   * counts. SQLite transactions take turns, so there the count before the DELETE is exact.
+   * The count must be of what this request deleted: where transactions run side by side
+   * (PostgreSQL) a count taken before the DELETE would also count rows a concurrent delete removes
+   * first, so there one statement deletes and counts. Where they take turns (SQLite), the count
+   * before the DELETE is exact.
    */
   async deleteSessions(ownerId: string, sessionIds: string[]): Promise<number> {
     const unique = [...new Set(sessionIds)];
@@ -178,7 +180,7 @@ export class SessionService {
         .from(Message)
         .where('session_id IN (:...sessionIds)', { sessionIds: unique })
         .andWhere(`flow_id IN ${ownedFlowIds(this.dataSource)}`, { ownerId });
-      if (this.dataSource.options.type === 'postgres') {
+      if (this.dialect.returnsChangedRows) {
         const [sql, parameters] = deletion.returning('"session_id"').getQueryAndParameters();
         const [row] = await manager.query<{ count: string }[]>(
           `WITH "deleted" AS (${sql}) SELECT COUNT(DISTINCT "session_id") AS "count" FROM "deleted"`,
@@ -198,20 +200,11 @@ export class SessionService {
   }
 
   /**
-   * For on_conflict=reject on PostgreSQL: a transaction-scoped advisory lock on (owner, new
-   * session), so that two concurrent rejecting renames into the same id take turns and never both
-   * pass the check. SQLite transactions already take turns.
+   * For on_conflict=reject: a transaction-scoped lock on (owner, new session), so that two
+   * concurrent rejecting renames into the same id take turns and never both pass the check.
    */
-  private async lockSessionId(
-    manager: EntityManager,
-    ownerId: string,
-    sessionId: string,
-  ): Promise<void> {
-    if (this.dataSource.options.type === 'postgres') {
-      await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-        `session:${ownerId}:${sessionId}`,
-      ]);
-    }
+  private lockSessionId(manager: EntityManager, ownerId: string, sessionId: string) {
+    return this.dialect.lockKeys(manager, [`session:${ownerId}:${sessionId}`]);
   }
 
   /** Refuses the rename when the new session already held messages of the caller's. */

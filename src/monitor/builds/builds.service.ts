@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuthenticatedUser } from '../../auth/authenticated-user';
 import { uuidV7 } from '../../common/ids/uuid-v7';
 import { nowIso } from '../../common/time';
+import { RowStreamer } from '../../database/row-streamer';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { BatchWriter } from '../batch-writer.service';
 import { FlowClaimService } from '../flow-claim.service';
@@ -34,6 +35,7 @@ export class BuildsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
+    private readonly rows: RowStreamer,
     private readonly flows: FlowClaimService,
     private readonly writer: BatchWriter,
     private readonly retention: BuildRetention,
@@ -57,7 +59,7 @@ export class BuildsService {
       { flowId, ownerId },
       {},
     );
-    const rows = await this.dataSource.query<VertexBuildRow[]>(sql, parameters);
+    const rows = await this.rows.all<VertexBuildRow>(sql, parameters);
     return serializeVertexBuildMap(rows);
   }
 

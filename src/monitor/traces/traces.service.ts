@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { qualifiedTable } from '../../database/qualified-table';
+import { countRows, RowStreamer } from '../../database/row-streamer';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { FlowNotFoundError } from '../errors/flow-not-found.error';
 import { FlowClaimService } from '../flow-claim.service';
@@ -56,6 +57,7 @@ export class TracesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
+    private readonly rows: RowStreamer,
     private readonly flows: FlowClaimService,
   ) {}
 
@@ -102,14 +104,16 @@ export class TracesService {
     for (const property of TRACE_PROPERTIES) {
       builder.addSelect(`t.${property}`, property);
     }
-    const rows = await builder
-      .orderBy('t.startTime', 'DESC')
-      .addOrderBy('t.id', 'DESC')
-      .limit(size)
-      .offset((page - 1) * size)
-      .getRawMany<Trace & { total: string | number }>();
+    const rows = await this.rows.all<Trace & { total: string | number }>(
+      ...builder
+        .orderBy('t.startTime', 'DESC')
+        .addOrderBy('t.id', 'DESC')
+        .limit(size)
+        .offset((page - 1) * size)
+        .getQueryAndParameters(),
+    );
     if (rows.length === 0) {
-      const total = page > 1 ? await filtered().getCount() : 0;
+      const total = page > 1 ? await countRows(this.rows, filtered()) : 0;
       return serializeTraceList([], total, size);
     }
     const ids = rows.map((row) => row.id);
@@ -134,7 +138,7 @@ export class TracesService {
     for (const [index, property] of TRACE_PROPERTIES.entries()) {
       builder[index === 0 ? 'select' : 'addSelect'](`t.${property}`, property);
     }
-    const row = await builder.getRawOne<Trace>();
+    const [row] = await this.rows.all<Trace>(...builder.limit(1).getQueryAndParameters());
     if (!row) {
       throw new TraceNotFoundError();
     }
@@ -146,19 +150,21 @@ export class TracesService {
     for (const [index, property] of SPAN_PROPERTIES.entries()) {
       spans[index === 0 ? 'select' : 'addSelect'](`s.${property}`, property);
     }
-    const spanRows = await spans.getRawMany<Span>();
+    const spanRows = await this.rows.all<Span>(...spans.getQueryAndParameters());
     return serializeTraceDetail(Object.assign(new Trace(), row), spanRows);
   }
 
   /** Deletes the caller's trace and its spans; 404 for another user's or none. */
   async deleteTrace(ownerId: string, traceId: string): Promise<void> {
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .delete()
-      .from(Trace)
-      .where('id = :traceId', { traceId })
-      .andWhere(`flow_id IN ${ownedFlowIds(this.dataSource)}`, { ownerId })
-      .execute();
+    const result = await this.transactions.run((manager) =>
+      manager
+        .createQueryBuilder()
+        .delete()
+        .from(Trace)
+        .where('id = :traceId', { traceId })
+        .andWhere(`flow_id IN ${ownedFlowIds(this.dataSource)}`, { ownerId })
+        .execute(),
+    );
     if (!result.affected) {
       throw new TraceNotFoundError();
     }
@@ -200,7 +206,7 @@ export class TracesService {
       { traceIds },
       {},
     );
-    const rows = await this.dataSource.query<(SpanIo & { traceId: string })[]>(sql, parameters);
+    const rows = await this.rows.all<SpanIo & { traceId: string }>(sql, parameters);
     const byTrace = new Map<string, SpanIo[]>();
     for (const row of rows) {
       const list = byTrace.get(row.traceId) ?? [];
@@ -222,10 +228,7 @@ export class TracesService {
       { traceIds },
       {},
     );
-    const rows = await this.dataSource.query<{ traceId: string; tokens: string | number }[]>(
-      sql,
-      parameters,
-    );
+    const rows = await this.rows.all<{ traceId: string; tokens: string | number }>(sql, parameters);
     return new Map(rows.map((row) => [row.traceId, Number(row.tokens)]));
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { countRows, RowStreamer } from '../../database/row-streamer';
 import { AuthenticatedUser } from '../../auth/authenticated-user';
 import { uuidV7 } from '../../common/ids/uuid-v7';
 import { nowIso } from '../../common/time';
@@ -29,6 +30,7 @@ const INSERT_CHUNK_ROWS = 200;
 export class TransactionsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly rows: RowStreamer,
     private readonly writer: BatchWriter,
     private readonly retention: TransactionRetention,
   ) {}
@@ -51,13 +53,15 @@ export class TransactionsService {
     for (const column of TRANSACTION_COLUMNS) {
       builder.addSelect(`t.${camel(column)}`, column);
     }
-    const rows = await builder
-      .orderBy('t.timestamp', 'DESC')
-      .addOrderBy('t.id', 'DESC')
-      .limit(size)
-      .offset((page - 1) * size)
-      .getRawMany<TransactionRow & { total: string | number }>();
-    const total = rows.length > 0 ? Number(rows[0].total) : await owned().getCount();
+    const rows = await this.rows.all<TransactionRow & { total: string | number }>(
+      ...builder
+        .orderBy('t.timestamp', 'DESC')
+        .addOrderBy('t.id', 'DESC')
+        .limit(size)
+        .offset((page - 1) * size)
+        .getQueryAndParameters(),
+    );
+    const total = rows.length > 0 ? Number(rows[0].total) : await countRows(this.rows, owned());
     if (total === 0) {
       return serializeTransactionPage([], { total: 0, page: 1, size });
     }

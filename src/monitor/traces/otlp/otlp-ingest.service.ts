@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
 import { AuthenticatedUser } from '../../../auth/authenticated-user';
 import { nowIso } from '../../../common/time';
+import { DatabaseDialect } from '../../../database/dialect/database-dialect';
 import { insertRows } from '../../../database/insert-rows';
 import { TransactionRunner } from '../../../database/transaction-runner';
 import { ServiceMetrics } from '../../../metrics/service-metrics';
@@ -60,7 +60,7 @@ interface ExistingTrace {
 @Injectable()
 export class OtlpIngestService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly dialect: DatabaseDialect,
     private readonly transactions: TransactionRunner,
     private readonly flows: FlowClaimService,
     private readonly retention: TraceRetention,
@@ -311,15 +311,12 @@ export class OtlpIngestService {
     return result.affected ?? 0;
   }
 
-  /** PostgreSQL: one advisory lock per trace, in sorted order, in one statement. */
-  private async lockTraces(manager: EntityManager, sortedTraceIds: string[]): Promise<void> {
-    if (this.dataSource.options.type === 'postgres' && sortedTraceIds.length > 0) {
-      await manager.query(
-        'SELECT pg_advisory_xact_lock(hashtextextended(\'otlp-trace:\' || "id", 0)) ' +
-          'FROM unnest($1::text[]) WITH ORDINALITY AS "t" ("id", "n") ORDER BY "n"',
-        [sortedTraceIds],
-      );
-    }
+  /** One lock per trace, in sorted order (see DatabaseDialect.lockKeys). */
+  private lockTraces(manager: EntityManager, sortedTraceIds: string[]): Promise<void> {
+    return this.dialect.lockKeys(
+      manager,
+      sortedTraceIds.map((id) => `otlp-trace:${id}`),
+    );
   }
 }
 
