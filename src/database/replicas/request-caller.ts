@@ -22,6 +22,11 @@ export function currentCaller(): RequestCaller | undefined {
   return callers.getStore();
 }
 
+/** Runs `work` for `caller` (the interceptor does it for every request; tests for their own). */
+export function withCaller<T>(caller: RequestCaller, work: () => T): T {
+  return callers.run(caller, work);
+}
+
 /**
  * Runs each route handler (after the API key guard has found the caller) with its caller in
  * reach of the database layer, which has no request of its own: TransactionRunner remembers a
@@ -34,7 +39,7 @@ export class RequestCallerInterceptor implements NestInterceptor {
     const caller: RequestCaller = { apiKeyId: request.user?.apiKeyId };
     // The handler runs when the answer is subscribed to: subscribe inside the caller's context.
     return new Observable((subscriber) =>
-      callers.run(caller, () => next.handle().subscribe(subscriber)),
+      withCaller(caller, () => next.handle().subscribe(subscriber)),
     );
   }
 }

@@ -39,15 +39,18 @@ export interface WritePositionsOptions {
 export class WritePositions {
   private readonly logger = new Logger('ReadReplicas');
   private readonly positions = new Map<string, { lsn: bigint; until: number }>();
-  private commits = 0;
-  private inFlight: { afterCommit: number; position: Promise<bigint> } | undefined;
+  /** Commits waiting for a position query that starts after they ended. */
+  private readonly waiting: { resolve: (lsn: bigint) => void; reject: (error: unknown) => void }[] =
+    [];
+  private querying = false;
 
   constructor(private readonly options: WritePositionsOptions) {}
 
   /**
    * Called by TransactionRunner when a transaction has committed, before its caller answers:
-   * remembers the primary's position for the request's key. Commits that end together share one
-   * position query (one started after each of them ended). Never throws: the write is done; if
+   * remembers the primary's position for the request's key. One position query runs at a time;
+   * the commits that end while it runs share the next one, which starts after all of them ended
+   * (a position read before a commit ended could precede it). Never throws: the write is done; if
    * its position cannot be read, the key reads from the primary for a while.
    */
   async afterCommit(): Promise<void> {
@@ -58,10 +61,9 @@ export class WritePositions {
     }
     // A read after this write, in the same request, must not stay where an earlier one went.
     caller!.readTarget = undefined;
-    this.commits += 1;
     let lsn: bigint;
     try {
-      lsn = await this.positionAfter(this.commits);
+      lsn = await this.positionFromNow();
     } catch (error) {
       this.logger.warn(
         `Could not read the primary's WAL position after a write (${(error as Error).message}); ` +
@@ -106,20 +108,29 @@ export class WritePositions {
     return entry.lsn;
   }
 
-  private positionAfter(commit: number): Promise<bigint> {
-    if (this.inFlight && this.inFlight.afterCommit >= commit) {
-      return this.inFlight.position;
-    }
-    const position = this.options.primaryPosition();
-    const entry = { afterCommit: this.commits, position };
-    this.inFlight = entry;
-    const done = () => {
-      if (this.inFlight === entry) {
-        this.inFlight = undefined;
+  private positionFromNow(): Promise<bigint> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      if (!this.querying) {
+        this.queryForWaiting();
+      }
+    });
+  }
+
+  private queryForWaiting(): void {
+    const batch = this.waiting.splice(0);
+    this.querying = true;
+    const settle = (outcome: (waiter: (typeof batch)[number]) => void) => {
+      batch.forEach(outcome);
+      this.querying = false;
+      if (this.waiting.length > 0) {
+        this.queryForWaiting();
       }
     };
-    position.then(done, done);
-    return position;
+    this.options.primaryPosition().then(
+      (lsn) => settle((waiter) => waiter.resolve(lsn)),
+      (error: unknown) => settle((waiter) => waiter.reject(error)),
+    );
   }
 
   private async remember(apiKeyId: string, lsn: bigint): Promise<void> {
