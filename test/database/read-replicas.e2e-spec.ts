@@ -394,4 +394,35 @@ describePostgres('read replicas (DATABASE_READ_URLS) with a real hot standby', (
       }
     });
   });
+  // Last: it ends the pair (the standby becomes a primary of its own).
+  describe('a standby promoted behind the service', () => {
+    it('gets no reads once it is no longer in recovery, and the writes stay on the primary', async () => {
+      const testApp = await startWithReplica(pair.standbyUrl);
+      try {
+        const alice = await userWithTwoKeys(testApp);
+        await ingestSession(testApp, alice.key, { sessionId: 'before', count: 1 });
+        await pair.waitForReplay();
+        await withClient(pair.standbyUrl, (client) => client.query('SELECT pg_promote(true, 30)'));
+        await until(
+          async () => (await metric(testApp, 'db_replica_state', { state: 'not_replica' })) === 1,
+          'the promoted standby is seen as no replica',
+        );
+        const read = await readsOf(testApp, () => sessionTexts(testApp, alice.otherKey, 'before'));
+        expect(read).toEqual({ result: ['message 0'], primary: 1, replica: 0 });
+
+        await ingestSession(testApp, alice.key, { sessionId: 'after', count: 1 });
+        const countOn = (url: string) =>
+          withClient(url, async (client) => {
+            const result = await client.query<{ count: string }>(
+              `SELECT COUNT(*) AS "count" FROM "message" WHERE "session_id" = 'after'`,
+            );
+            return Number(result.rows[0].count);
+          });
+        expect(await countOn(pair.primaryUrl)).toBe(1);
+        expect(await countOn(pair.standbyUrl)).toBe(0);
+      } finally {
+        await testApp.close();
+      }
+    });
+  });
 });
