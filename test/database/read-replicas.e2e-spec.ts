@@ -310,13 +310,16 @@ describePostgres('read replicas (DATABASE_READ_URLS) with a real hot standby', (
         await pair.waitForReplay();
         let running = true;
         const statuses: number[] = [];
+        let longestMs = 0;
         const reader = async () => {
           while (running) {
+            const started = Date.now();
             const list = await testApp.api.get(MESSAGES, {
               key: alice.otherKey,
               query: { session_id: 'chat' },
             });
             statuses.push(list.status);
+            longestMs = Math.max(longestMs, Date.now() - started);
             expect(list.body).toHaveLength(20);
             const sessions = await testApp.api.get(`${MESSAGES}/sessions`, { key: alice.otherKey });
             statuses.push(sessions.status);
@@ -336,6 +339,9 @@ describePostgres('read replicas (DATABASE_READ_URLS) with a real hot standby', (
         await Promise.all(readers);
         expect(statuses.length).toBeGreaterThan(12);
         expect(statuses.filter((status) => status !== 200)).toEqual([]);
+        // Not a speed check: a read left waiting on the dead replica (through PgBouncer, for its
+        // query_wait_timeout of 120 s) is a hang; moved to the primary, it ends within a poll.
+        expect(longestMs).toBeLessThan(10_000);
 
         // While it is down, every read is the primary's.
         const whileDown = await readsOf(testApp, () =>
@@ -354,6 +360,38 @@ describePostgres('read replicas (DATABASE_READ_URLS) with a real hot standby', (
       });
     });
   }
+
+  describe('a read sent to a replica just as it dies, through PgBouncer', () => {
+    it('is moved to the primary once the replica is seen gone, instead of waiting on PgBouncer', async () => {
+      const bouncer = await PgBouncer.start(pair.standbyUrl, { poolMode: 'transaction' });
+      // Slow polls: the read is sent while the service still believes the replica up.
+      const testApp = await startWithReplica(
+        bouncer.url(new URL(pair.standbyUrl).pathname.slice(1)),
+        { DATABASE_READ_POLL_INTERVAL: '2' },
+      );
+      try {
+        const alice = await userWithTwoKeys(testApp);
+        await ingestSession(testApp, alice.key, { sessionId: 'chat', count: 2 });
+        await pair.waitForReplay();
+        const warm = await readsOf(testApp, () => sessionTexts(testApp, alice.otherKey, 'chat'));
+        expect(warm).toMatchObject({ primary: 0, replica: 1 });
+
+        await pair.stopStandby('fast');
+        const started = Date.now();
+        const caught = await readsOf(testApp, () => sessionTexts(testApp, alice.otherKey, 'chat'));
+        // It went to the replica first (PgBouncer took it and found no server: it would hold it
+        // for its query_wait_timeout, 120 s), then the primary answered.
+        expect(caught).toEqual({ result: ['message 0', 'message 1'], primary: 1, replica: 1 });
+        // Not a speed check: 10 s is far past a poll (2 s) plus its bound, far short of 120 s.
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(await metric(testApp, 'db_replica_read_fallbacks_total')).toBe(1);
+      } finally {
+        await testApp.close();
+        await bouncer.stop();
+        await pair.startStandby();
+      }
+    });
+  });
 
   describe('two instances of the service', () => {
     it('with Redis, a key sees its write on the instance it did not write through', async () => {
