@@ -1,6 +1,7 @@
 import { Logger, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { connectSharedRedis } from '../../common/redis/shared-redis';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app.config';
 import { ServiceMetrics } from '../../metrics/service-metrics';
@@ -16,12 +17,12 @@ import { WritePositions } from './write-positions';
 class ReadReplicasShutdown implements OnApplicationShutdown {
   constructor(
     private readonly monitor: ReplicaMonitor,
-    private readonly redis: Redis | undefined,
+    private readonly redis: Promise<Redis> | undefined,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.monitor.stop();
-    this.redis?.disconnect();
+    (await this.redis)?.disconnect();
   }
 }
 
@@ -29,25 +30,6 @@ class ReadReplicasShutdown implements OnApplicationShutdown {
 async function primaryPosition(dataSource: DataSource, fn: string): Promise<bigint> {
   const [row] = await dataSource.query<{ lsn: string }[]>(`SELECT ${fn}()::text AS "lsn"`);
   return parseLsn(row.lsn);
-}
-
-/** Redis for the write positions, failing fast as the throttle's client does (see throttler-options). */
-function positionsRedis(config: AppConfig): Redis | undefined {
-  const { redisUrl, redisKeyPrefix } = config.throttling;
-  if (redisUrl === undefined) {
-    return undefined;
-  }
-  const redis = new Redis(redisUrl, {
-    keyPrefix: redisKeyPrefix,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 1000,
-  });
-  redis.on('error', () => undefined);
-  redis.connect().catch(() => undefined);
-  return redis;
 }
 
 /**
@@ -61,7 +43,9 @@ export function readReplicaProviders(config: AppConfig): Provider[] {
     return [];
   }
   const limits = config.scale;
-  const redis = positionsRedis(config);
+  const { redisUrl, redisKeyPrefix } = config.throttling;
+  // One client for this module, connected once, shared with the shutdown.
+  const redis = redisUrl === undefined ? undefined : connectSharedRedis(redisUrl, redisKeyPrefix);
   const logger = new Logger('ReadReplicas');
   // Made after the monitor, which tells it when a replica leaves.
   let reads: ReplicaReads | undefined;
@@ -98,12 +82,12 @@ export function readReplicaProviders(config: AppConfig): Provider[] {
     {
       provide: WritePositions,
       inject: [DataSource],
-      useFactory: (dataSource: DataSource) =>
+      useFactory: async (dataSource: DataSource) =>
         new WritePositions({
           primaryPosition: () => primaryPosition(dataSource, 'pg_current_wal_insert_lsn'),
           // Past the maximum lag, every replica still read from has replayed the write.
           keepMs: 2 * settings.maxLagMs + 2 * settings.pollIntervalMs + 10_000,
-          redis,
+          redis: await redis,
         }),
     },
     {
