@@ -28,6 +28,7 @@ describe('loadAppConfig', () => {
       metricsPort: undefined,
       corsOrigins: [],
       trustedProxies: false,
+      readReplicas: { urls: [], maxLagMs: 10_000, pollIntervalMs: 500 },
       retention: {
         maxTransactionsToKeep: 3000,
         maxTracesToKeep: 3000,
