@@ -361,6 +361,37 @@ describePostgres('read replicas (DATABASE_READ_URLS) with a real hot standby', (
     });
   }
 
+  describe('a replica further behind than DATABASE_READ_MAX_LAG', () => {
+    it('gets no reads until it has caught up', async () => {
+      const testApp = await startWithReplica(pair.standbyUrl, { DATABASE_READ_MAX_LAG: '1' });
+      try {
+        const alice = await userWithTwoKeys(testApp);
+        await ingestSession(testApp, alice.key, { sessionId: 'chat', count: 2 });
+        // The standby applies it 4 s late: past 1 s behind, it is lagging.
+        await until(
+          async () => (await metric(testApp, 'db_replica_state', { state: 'lagging' })) === 1,
+          'the replica is seen lagging',
+        );
+        expect(await metric(testApp, 'db_replica_lag_seconds')).toBeGreaterThan(1);
+        // Even a key that wrote nothing reads the primary now, and so sees the write.
+        const meanwhile = await readsOf(testApp, () =>
+          sessionTexts(testApp, alice.otherKey, 'chat'),
+        );
+        expect(meanwhile).toEqual({ result: ['message 0', 'message 1'], primary: 1, replica: 0 });
+
+        await pair.waitForReplay();
+        await until(
+          async () => (await metric(testApp, 'db_replica_state', { state: 'up' })) === 1,
+          'the replica is up again',
+        );
+        const after = await readsOf(testApp, () => sessionTexts(testApp, alice.otherKey, 'chat'));
+        expect(after).toEqual({ result: ['message 0', 'message 1'], primary: 0, replica: 1 });
+      } finally {
+        await testApp.close();
+      }
+    });
+  });
+
   describe('a read sent to a replica just as it dies, through PgBouncer', () => {
     it('is moved to the primary once the replica is seen gone, instead of waiting on PgBouncer', async () => {
       const bouncer = await PgBouncer.start(pair.standbyUrl, { poolMode: 'transaction' });
