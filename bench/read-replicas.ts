@@ -41,6 +41,9 @@ writes it to read-replicas-postgres.md.
   --sessions N      seeded sessions (default 200) ...
   --messages N      ... of N messages each (default 50)
   --help            this text
+
+BENCH_PROFILE_DIR=DIR runs both services with --cpu-prof (a profile each in DIR, named by pid,
+for bench/profile-summary.ts).
 `;
 
 const MESSAGES = '/api/v1/monitor/messages';
@@ -207,7 +210,12 @@ async function main(): Promise<void> {
     database = openBenchDatabase(pair.primaryUrl);
     const serviceEnv = { ...database.serviceEnv, MONITOR_SUPERUSER_API_KEY: readerKey };
     // The first service migrates the schema and makes the superuser, whose key reads.
-    const primaryOnly = await ServiceProcess.start({ env: serviceEnv, apiKey: readerKey });
+    const profileDir = process.env.BENCH_PROFILE_DIR;
+    const primaryOnly = await ServiceProcess.start({
+      env: serviceEnv,
+      apiKey: readerKey,
+      profileDir,
+    });
     services.push(primaryOnly);
     const writerKey = createUser(serviceEnv, 'writer');
 
@@ -226,6 +234,7 @@ async function main(): Promise<void> {
     const withReplica = await ServiceProcess.start({
       env: { ...serviceEnv, DATABASE_READ_URLS: pair.standbyUrl },
       apiKey: readerKey,
+      profileDir,
     });
     services.push(withReplica);
     await replicaUp(withReplica);
