@@ -72,8 +72,8 @@ export interface BenchDatabase extends DatabaseEndpoint {
   cleanup(): Promise<void>;
 }
 
-export function openBenchDatabase(): BenchDatabase {
-  const url = process.env.BENCH_DATABASE_URL;
+/** PostgreSQL at `url` (default BENCH_DATABASE_URL) in a schema of its own, else a SQLite file. */
+export function openBenchDatabase(url = process.env.BENCH_DATABASE_URL): BenchDatabase {
   if (url) {
     return new PostgresBenchDatabase(url);
   }

@@ -36,12 +36,13 @@ export class HttpClient {
     });
   }
 
-  /** Sends a request without body and reads the whole answer; keepBody returns it as text. */
+  /** Sends a request (with `body`, if given) and reads the whole answer; keepBody returns it as text. */
   request(
     method: string,
     path: string,
     headers: Record<string, string> = {},
     keepBody = false,
+    body?: string,
   ): Promise<HttpResponse> {
     // Node's server drops a keep-alive socket after 5 s idle. When the bench has just run
     // synchronous work for seconds (Langflow's loop on better-sqlite3), that close is still unread
@@ -69,7 +70,10 @@ export class HttpClient {
           port: this.url.port,
           method,
           path,
-          headers,
+          headers:
+            body === undefined
+              ? headers
+              : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         },
         (response) => {
           let bytes = 0;
@@ -99,7 +103,7 @@ export class HttpClient {
         settle();
         reject(error);
       });
-      request.end();
+      request.end(body);
     });
   }
 

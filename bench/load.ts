@@ -15,11 +15,21 @@ export interface LoadResult {
   errorSamples: string[];
 }
 
-/** What one connection sends next; `connection` is its index, `sequence` counts its requests. */
+/**
+ * What one connection sends next; `connection` is its index, `sequence` counts its requests.
+ * `samples`, when given, is where this request's latency goes instead of the load's (a mixed load
+ * kept apart by kind); the load's measured time is added to it too.
+ */
 export type NextRequest = (
   connection: number,
   sequence: number,
-) => { method: string; path: string; headers?: Record<string, string> };
+) => {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  samples?: LoadSamples;
+};
 
 /** What loads measured, so that several short loads of one server add up to one result. */
 export class LoadSamples {
@@ -62,15 +72,17 @@ export async function runLoad(
 ): Promise<LoadSamples> {
   const client = new HttpClient(baseUrl, connections);
   const sequences = new Array<number>(connections).fill(0);
+  const recorded = new Set<LoadSamples>([samples]);
 
   async function loop(connection: number, until: number, record: boolean): Promise<void> {
     while (performance.now() < until) {
-      const { method, path, headers } = next(connection, sequences[connection]);
+      const request = next(connection, sequences[connection]);
+      const { method, path, headers, body } = request;
       sequences[connection] += 1;
       const startedAt = performance.now();
       let failure: string | undefined;
       try {
-        const response = await client.request(method, path, headers);
+        const response = await client.request(method, path, headers, false, body);
         if (response.status < 200 || response.status >= 300) {
           failure = `${method} ${path}: HTTP ${response.status}`;
         }
@@ -80,11 +92,13 @@ export async function runLoad(
       if (!record) {
         continue;
       }
-      samples.latencies.push(performance.now() - startedAt);
+      const into = request.samples ?? samples;
+      recorded.add(into);
+      into.latencies.push(performance.now() - startedAt);
       if (failure !== undefined) {
-        samples.errors += 1;
-        if (samples.errorSamples.length < 5) {
-          samples.errorSamples.push(failure);
+        into.errors += 1;
+        if (into.errorSamples.length < 5) {
+          into.errorSamples.push(failure);
         }
       }
     }
@@ -96,7 +110,10 @@ export async function runLoad(
     const startedAt = performance.now();
     const until = startedAt + seconds * 1000;
     await Promise.all(Array.from({ length: connections }, (_, i) => loop(i, until, true)));
-    samples.seconds += (performance.now() - startedAt) / 1000;
+    const measured = (performance.now() - startedAt) / 1000;
+    for (const into of recorded) {
+      into.seconds += measured;
+    }
     return samples;
   } finally {
     client.close();
