@@ -12,6 +12,7 @@ import { HttpClient } from './http';
 import { LoadResult, LoadSamples, NextRequest, runLoad } from './load';
 import { currentLoadAverage, describeMachine, describeSource, machineLine } from './machine';
 import { RESULTS_DIR, ROOT, WORK_DIR } from './paths';
+import { NodeRuntime } from './node-runtime';
 import { ServiceProcess } from './service';
 import { round } from './stats';
 
@@ -40,6 +41,8 @@ writes it to read-replicas-postgres.md.
   --connections N   concurrent connections of each load (default 8)
   --sessions N      seeded sessions (default 200) ...
   --messages N      ... of N messages each (default 50)
+  --node PATH       run both services under this Node binary (default: the one running the bench,
+                    which keeps the load generator), e.g. Node 24 from .ci/node-from-npm
   --help            this text
 
 BENCH_PROFILE_DIR=DIR runs both services with --cpu-prof (a profile each in DIR, named by pid,
@@ -58,6 +61,7 @@ interface Options {
   connections: number;
   sessions: number;
   messages: number;
+  node?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -83,6 +87,8 @@ function parseOptions(argv: string[]): Options {
     if (arg === '--help' || arg === '-h') {
       process.stdout.write(USAGE);
       process.exit(0);
+    } else if (arg === '--node') {
+      options.node = argv[(i += 1)];
     } else if (arg === '--out') {
       options.out = path.resolve(argv[(i += 1)] ?? '');
     } else if (arg in counts) {
@@ -211,10 +217,15 @@ async function main(): Promise<void> {
     const serviceEnv = { ...database.serviceEnv, MONITOR_SUPERUSER_API_KEY: readerKey };
     // The first service migrates the schema and makes the superuser, whose key reads.
     const profileDir = process.env.BENCH_PROFILE_DIR;
+    // PostgreSQL only: the services never load the SQLite addon, whatever Node runs them.
+    const node = options.node
+      ? NodeRuntime.of(options.node, false, (line) => process.stdout.write(`${line}\n`))
+      : NodeRuntime.current();
     const primaryOnly = await ServiceProcess.start({
       env: serviceEnv,
       apiKey: readerKey,
       profileDir,
+      node,
     });
     services.push(primaryOnly);
     const writerKey = createUser(serviceEnv, 'writer');
@@ -235,6 +246,7 @@ async function main(): Promise<void> {
       env: { ...serviceEnv, DATABASE_READ_URLS: pair.standbyUrl },
       apiKey: readerKey,
       profileDir,
+      node,
     });
     services.push(withReplica);
     await replicaUp(withReplica);
@@ -347,6 +359,7 @@ async function main(): Promise<void> {
       contenders,
       loadAverageAtStart,
       database: `${await database.version()}, primary + hot standby (streaming, no apply delay)`,
+      serviceNode: node.version,
     });
     process.stdout.write(`\n${report}`);
     fs.mkdirSync(options.out, { recursive: true });
@@ -391,12 +404,14 @@ interface ReportInput {
   contenders: Contender[];
   loadAverageAtStart: number;
   database: string;
+  /** The Node the services ran on. */
+  serviceNode: string;
 }
 
 function renderReport(input: ReportInput): string {
   const { options, contenders } = input;
   const [primaryOnly, withReplica] = contenders;
-  const machine = describeMachine(input.database, process.version);
+  const machine = describeMachine(input.database, input.serviceNode);
   machine.loadAverage = { start: input.loadAverageAtStart, end: currentLoadAverage() };
   const source = describeSource();
   const rows: string[] = [];
