@@ -37,6 +37,7 @@ describe('loadAppConfig', () => {
         messageRetentionDays: undefined,
         messageRetentionIntervalMs: 3_600_000,
         otlpHeldSpanMs: 600_000,
+        otlpMaxHeldSpans: 100_000,
       },
       scale: {
         migrationsRun: true,
@@ -76,6 +77,8 @@ describe('loadAppConfig', () => {
       MAX_VERTEX_BUILDS_TO_KEEP: '5',
       MESSAGE_RETENTION_DAYS: '30',
       MESSAGE_RETENTION_INTERVAL_SECONDS: '60',
+      OTLP_HELD_SPAN_SECONDS: '30',
+      OTLP_MAX_HELD_SPANS: '500',
     });
     expect(config.retention).toEqual({
       maxTransactionsToKeep: 10,
@@ -84,7 +87,8 @@ describe('loadAppConfig', () => {
       maxVertexBuildsToKeep: 5,
       messageRetentionDays: 30,
       messageRetentionIntervalMs: 60_000,
-      otlpHeldSpanMs: 600_000,
+      otlpHeldSpanMs: 30_000,
+      otlpMaxHeldSpans: 500,
     });
   });
 
@@ -94,6 +98,9 @@ describe('loadAppConfig', () => {
     );
     expect(() => loadAppConfig({ MESSAGE_RETENTION_DAYS: value })).toThrow(
       'MESSAGE_RETENTION_DAYS must be a whole number',
+    );
+    expect(() => loadAppConfig({ OTLP_MAX_HELD_SPANS: value })).toThrow(
+      `OTLP_MAX_HELD_SPANS must be a whole number from 1 to 999999999, got "${value}".`,
     );
   });
 

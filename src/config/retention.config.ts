@@ -17,6 +17,8 @@ export interface RetentionConfig {
   messageRetentionIntervalMs: number;
   /** How long spans received over OTLP wait for their trace's flow (OTLP_HELD_SPAN_SECONDS), in milliseconds. */
   otlpHeldSpanMs: number;
+  /** How many spans received over OTLP may wait for their trace's flow at once, per user (OTLP_MAX_HELD_SPANS). */
+  otlpMaxHeldSpans: number;
 }
 
 const POSITIVE_WHOLE = /^[1-9]\d{0,8}$/;
@@ -53,5 +55,6 @@ export function loadRetentionConfig(env: NodeJS.ProcessEnv, problems: string[]):
     messageRetentionIntervalMs:
       readWholeNumber(env, 'MESSAGE_RETENTION_INTERVAL_SECONDS', 3600, problems) * 1000,
     otlpHeldSpanMs: readWholeNumber(env, 'OTLP_HELD_SPAN_SECONDS', 600, problems) * 1000,
+    otlpMaxHeldSpans: readWholeNumber(env, 'OTLP_MAX_HELD_SPANS', 100_000, problems),
   };
 }

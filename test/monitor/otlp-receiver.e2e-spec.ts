@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { HeldSpan } from '../../src/monitor/traces/otlp/held-span.entity';
 import { HeldSpanSweep } from '../../src/monitor/traces/otlp/held-span-sweep.service';
 import { createUser } from '../factories/users';
 import { testDatabases } from '../support/databases';
@@ -402,6 +403,92 @@ describeEachDatabase(
   { pgbouncer: true },
 );
 
+/** Spans of traces that name no flow: held until a span naming it comes. */
+const orphans = (count: number) => {
+  const traceId = hexId(16);
+  return Array.from({ length: count }, (_, index) =>
+    readableSpan(traceId, { name: `orphan ${index}`, spanId: hexId(8), startMs: 0, endMs: 1 }),
+  );
+};
+
+describeEachDatabase(
+  'POST /v1/traces with OTLP_MAX_HELD_SPANS=5',
+  (ctx) => {
+    const overCap = (count: number) => ({
+      partialSuccess: {
+        rejectedSpans: count,
+        errorMessage:
+          `${count} refused: spans held past OTLP_MAX_HELD_SPANS (5) ` +
+          'waiting for a span that names their flow',
+      },
+    });
+    /** Sends spans in protobuf; the answer's partialSuccess, or null for an empty answer. */
+    const send = async (key: string, spans: ReadableSpan[]) => {
+      const answer = await post(ctx(), protobufBody(spans), {
+        'content-type': 'application/x-protobuf',
+        'x-api-key': key,
+      });
+      expect(answer.status).toBe(200);
+      return answer.bytes.length === 0
+        ? null
+        : ProtobufTraceSerializer.deserializeResponse(answer.bytes);
+    };
+    const heldFor = (userId: string) =>
+      ctx().dataSource.getRepository(HeldSpan).find({ where: { userId } });
+
+    it('holds whole traces up to the cap per user, refuses the rest, and frees room as flows arrive', async () => {
+      const alice = await createUser(ctx());
+      const bob = await createUser(ctx());
+      const [first, second] = [langflowRun(randomUUID()), langflowRun(randomUUID())].sort((a, b) =>
+        traceUuidOf(a.traceId) < traceUuidOf(b.traceId) ? -1 : 1,
+      );
+      // Two traces of 3 held spans each: only the first (in trace id order) fits, whole.
+      expect(await send(alice.key, [...second.spans.slice(1), ...first.spans.slice(1)])).toEqual(
+        overCap(3),
+      );
+      const held = await heldFor(alice.id);
+      expect(held.map((row) => row.traceId)).toEqual(Array(3).fill(traceUuidOf(first.traceId)));
+
+      // Spans already held, sent again, take no room: with them, one new span still fits.
+      expect(await send(alice.key, [...first.spans.slice(1), ...orphans(1)])).toBeNull();
+      expect(await heldFor(alice.id)).toHaveLength(4);
+
+      // One span of room: a trace of two is refused, one of one is held, to exactly the cap.
+      expect(await send(alice.key, [...orphans(2), ...orphans(1)])).toEqual(overCap(2));
+      expect(await send(alice.key, orphans(1))).toEqual(overCap(1));
+      expect(await count(ctx(), 'otlp_held_span')).toBe(5);
+
+      // The cap is per user: Bob holds his own.
+      expect(await send(bob.key, langflowRun(randomUUID()).spans.slice(1))).toBeNull();
+      expect(await heldFor(bob.id)).toHaveLength(3);
+
+      // A trace that names its flow is stored as ever, however many spans are held.
+      const whole = langflowRun(randomUUID());
+      expect(await send(alice.key, whole.spans)).toBeNull();
+      const stored = await ctx().api.get(`${TRACES}/${traceUuidOf(whole.traceId)}`, {
+        key: alice.key,
+      });
+      expect(stored.body).toEqual(expectedRunDetail(whole));
+
+      // The root of the held trace arrives: its spans are stored, and their room is free again.
+      expect(await send(alice.key, [first.spans[0]])).toBeNull();
+      const joined = await ctx().api.get(`${TRACES}/${traceUuidOf(first.traceId)}`, {
+        key: alice.key,
+      });
+      expect(joined.body).toEqual(expectedRunDetail(first));
+      expect(await heldFor(alice.id)).toHaveLength(2);
+      expect(await send(alice.key, second.spans.slice(1))).toBeNull();
+      expect(await heldFor(alice.id)).toHaveLength(5);
+      expect(await count(ctx(), 'otlp_held_span')).toBe(8);
+
+      // Six refused in all, each counted once.
+      const metrics = (await ctx().api.get<string>('/metrics')).text;
+      expect(metrics).toMatch(/monitor_trace_spans_total\{source="otlp",outcome="rejected"\} 6\n/);
+    });
+  },
+  { pgbouncer: true, env: { OTLP_MAX_HELD_SPANS: '5' } },
+);
+
 const postgres = testDatabases().find((database) => database.name === 'postgres');
 (postgres ? describe : describe.skip)('POST /v1/traces at two replicas at once [postgres]', () => {
   let first: TestApp;
@@ -446,3 +533,47 @@ const postgres = testDatabases().find((database) => database.name === 'postgres'
     }
   });
 });
+
+(postgres ? describe : describe.skip)(
+  'POST /v1/traces at two replicas at once with OTLP_MAX_HELD_SPANS=5 [postgres]',
+  () => {
+    let first: TestApp;
+    let second: TestApp;
+    beforeAll(async () => {
+      first = await startTestApp(postgres!, { OTLP_MAX_HELD_SPANS: '5' });
+      second = await startTestApp(postgres!, { OTLP_MAX_HELD_SPANS: '5' });
+    });
+    afterAll(async () => {
+      await second?.app.close();
+      await first?.close();
+    });
+
+    it('holds no more than the cap when two replicas hold spans of one user at once', async () => {
+      // Each round, a new user sends a trace of 3 held spans to each replica at once: one fits,
+      // the other is refused, whichever replica wins.
+      for (let round = 0; round < 20; round++) {
+        const user = await createUser(first);
+        const answers = await Promise.all(
+          [first, second].map((replica) =>
+            post(replica, protobufBody(orphans(3)), {
+              'x-api-key': user.key,
+              'content-type': 'application/x-protobuf',
+            }),
+          ),
+        );
+        expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+        const rejected = answers.map((answer) =>
+          answer.bytes.length === 0
+            ? 0
+            : Number(
+                ProtobufTraceSerializer.deserializeResponse(answer.bytes).partialSuccess
+                  ?.rejectedSpans,
+              ),
+        );
+        expect(rejected.sort()).toEqual([0, 3]);
+        const held = await first.dataSource.getRepository(HeldSpan).countBy({ userId: user.id });
+        expect(held).toBe(3);
+      }
+    });
+  },
+);

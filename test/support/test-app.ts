@@ -104,18 +104,19 @@ export async function startTestApp(
 
 /**
  * Runs a suite once per test database (SQLite always, PostgreSQL when TEST_DATABASE_URL is
- * given), against a real HTTP server, each test starting from a clean database.
+ * given), against a real HTTP server, each test starting from a clean database. `env` adds to
+ * (or overrides) the app's environment.
  */
 export function describeEachDatabase(
   title: string,
   suite: (context: () => TestApp) => void,
-  options: TestDatabaseOptions = {},
+  options: TestDatabaseOptions & { env?: Record<string, string> } = {},
 ): void {
   for (const database of testDatabases(options)) {
     describe(`${title} [${databaseTag(database)}]`, () => {
       let testApp: TestApp | undefined;
       beforeAll(async () => {
-        testApp = await startTestApp(database);
+        testApp = await startTestApp(database, options.env);
       });
       beforeEach(async () => {
         await testApp?.reset();

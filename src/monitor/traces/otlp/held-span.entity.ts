@@ -6,7 +6,7 @@ import { ByteOrdered } from '../../../database/byte-ordered.decorator';
  * A span received over OTLP before any span of its trace named the flow (Langflow names it on
  * the root span, which ends, and is exported, after its children). Held for the caller who sent
  * it, in the database so that any replica can join it to its trace; dropped after
- * OTLP_HELD_SPAN_SECONDS if the flow never comes.
+ * OTLP_HELD_SPAN_SECONDS if the flow never comes. At most OTLP_MAX_HELD_SPANS per user.
  */
 @Entity({ name: 'otlp_held_span' })
 @Index('ix_otlp_held_span_trace', ['userId', 'traceId'])

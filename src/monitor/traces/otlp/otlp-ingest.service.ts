@@ -1,9 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
 import { AuthenticatedUser } from '../../../auth/authenticated-user';
 import { nowIso } from '../../../common/time';
+import { APP_CONFIG } from '../../../config/app-config.token';
+import { AppConfig } from '../../../config/app.config';
 import { DatabaseDialect } from '../../../database/dialect/database-dialect';
 import { insertRows } from '../../../database/insert-rows';
+import { qualifiedTable } from '../../../database/qualified-table';
 import { TransactionRunner } from '../../../database/transaction-runner';
 import { ServiceMetrics } from '../../../metrics/service-metrics';
 import { FlowNotFoundError } from '../../errors/flow-not-found.error';
@@ -22,6 +25,8 @@ import { MappedSpan, mapOtlpSpan } from './otlp-span-mapper';
 const SPAN_ROWS_PER_INSERT = 100;
 const TRACE_ROWS_PER_INSERT = 200;
 const HELD_ROWS_PER_INSERT = 500;
+/** Trace ids per look-up of the spans already held (one parameter each). */
+const HELD_TRACES_PER_LOOKUP = 500;
 
 /** What the exporter is told: the spans refused outright, and why (OTLP's partial_success). */
 export interface OtlpIngestResult {
@@ -49,23 +54,32 @@ interface ExistingTrace {
  *   caller's, else they are refused;
  * - a span of the batch names its flow: the flow is claimed (another user's refuses the trace and
  *   drops what was held of it), the trace row is written, and the spans held for it join it;
- * - otherwise its spans are held for the caller until a span naming the flow arrives.
+ * - otherwise its spans are held for the caller until a span naming the flow arrives, as long as
+ *   the caller holds fewer than OTLP_MAX_HELD_SPANS: whole traces are held in trace-id order
+ *   while they fit, the others are refused (spans already held, sent again, take no room).
  * Ids come from the OTLP ids, and rows are inserted with ON CONFLICT DO NOTHING, so a batch sent
  * twice stores each span once. The rollups are recomputed from the stored spans, so they come out
  * the same whatever order the batches came in. One batch is one transaction; on PostgreSQL it
  * takes an advisory lock per trace (sorted) and then per flow (sorted), so two replicas receiving
  * halves of one trace take turns, and never wait on each other in a cycle (every writer takes
- * trace locks, if any, before flow locks).
+ * trace locks, if any, before flow locks). The caller's held-span lock, which only this
+ * method takes, comes last: once it has it, the transaction only counts and inserts the caller's
+ * held rows, so it never waits for another lock while holding it.
  */
 @Injectable()
 export class OtlpIngestService {
+  private readonly maxHeldSpans: number;
+
   constructor(
     private readonly dialect: DatabaseDialect,
     private readonly transactions: TransactionRunner,
     private readonly flows: FlowClaimService,
     private readonly retention: TraceRetention,
     private readonly metrics: ServiceMetrics,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.maxHeldSpans = config.retention.otlpMaxHeldSpans;
+  }
 
   async ingest(owner: AuthenticatedUser, read: ReadSpans): Promise<OtlpIngestResult> {
     const refusals = new Map<string, number>();
@@ -146,14 +160,14 @@ export class OtlpIngestService {
           foreign.add(flowId);
         }
       }
-      const held: HeldSpan[] = [];
+      const holding: string[] = [];
       const storing: TraceToStore[] = [];
       const refused: string[] = [];
       for (const traceId of traceIds) {
         const spans = byTrace.get(traceId)!;
         const flowId = flowOf.get(traceId);
         if (flowId === undefined) {
-          held.push(...spans.map((mapped) => heldRow(ownerId, mapped, now)));
+          holding.push(traceId);
         } else if (foreign.has(flowId)) {
           const reason = "spans of a trace whose flow is another user's";
           refusedHere.set(reason, (refusedHere.get(reason) ?? 0) + spans.length);
@@ -164,11 +178,21 @@ export class OtlpIngestService {
       }
       counts.droppedHeld = await this.dropHeld(manager, ownerId, refused);
       counts.stored = await this.storeTraces(manager, ownerId, storing);
-      await insertRows(manager, HeldSpan, held, HELD_ROWS_PER_INSERT, { orIgnore: true });
-      counts.held = held.length;
       for (const flowId of [...new Set(storing.map((entry) => entry.flowId))].sort()) {
         await this.retention.trim(manager, flowId);
       }
+      const { held, overCap } = await this.roomToHold(manager, ownerId, holding, byTrace);
+      if (overCap > 0) {
+        const reason =
+          `spans held past OTLP_MAX_HELD_SPANS (${this.maxHeldSpans}) ` +
+          'waiting for a span that names their flow';
+        refusedHere.set(reason, overCap);
+      }
+      const rows = held.flatMap((traceId) =>
+        byTrace.get(traceId)!.map((mapped) => heldRow(ownerId, mapped, now)),
+      );
+      await insertRows(manager, HeldSpan, rows, HELD_ROWS_PER_INSERT, { orIgnore: true });
+      counts.held = rows.length;
     });
     for (const [reason, count] of refusedHere) {
       refuse(reason, count);
@@ -263,6 +287,75 @@ export class OtlpIngestService {
     }
     await this.rollUp(manager, recomputed);
     return spans.length;
+  }
+
+  /**
+   * Which of these traces (sorted) may be held without the caller holding more than
+   * OTLP_MAX_HELD_SPANS spans: whole traces, in order, each that fits in the room left (a trace
+   * is never split), and how many spans are refused. Spans already held (a batch sent again)
+   * take no room. Under the caller's held-span lock, taken last (see the class comment) and kept
+   * until the transaction ends, so two batches of one caller cannot both fill the same room.
+   */
+  private async roomToHold(
+    manager: EntityManager,
+    ownerId: string,
+    traceIds: string[],
+    byTrace: Map<string, MappedSpan[]>,
+  ): Promise<{ held: string[]; overCap: number }> {
+    if (traceIds.length === 0) {
+      return { held: [], overCap: 0 };
+    }
+    await this.dialect.lockKeys(manager, [`otlp-held:${ownerId}`]);
+    const cap = this.maxHeldSpans;
+    // Counting stops at the cap: a full caller costs no more to count than one at the cap.
+    const [sql, parameters] = manager.connection.driver.escapeQueryWithParameters(
+      `SELECT COUNT(*) AS "count" FROM (SELECT 1 FROM ` +
+        `${qualifiedTable(manager.connection, 'otlp_held_span')} ` +
+        `WHERE "user_id" = :ownerId LIMIT :cap) "capped"`,
+      { ownerId, cap },
+      {},
+    );
+    const [row] = await manager.query<{ count: string | number }[]>(sql, parameters);
+    let room = cap - Number(row.count);
+    const arriving = traceIds.reduce((sum, traceId) => sum + byTrace.get(traceId)!.length, 0);
+    if (arriving <= room) {
+      return { held: traceIds, overCap: 0 };
+    }
+    const already = await this.heldIds(manager, ownerId, traceIds);
+    const held: string[] = [];
+    let overCap = 0;
+    for (const traceId of traceIds) {
+      const fresh = byTrace.get(traceId)!.filter((mapped) => !already.has(mapped.span.id)).length;
+      if (fresh <= room) {
+        held.push(traceId);
+        room -= fresh;
+      } else {
+        overCap += fresh;
+      }
+    }
+    return { held, overCap };
+  }
+
+  /** The ids of the caller's spans already held for these traces. */
+  private async heldIds(
+    manager: EntityManager,
+    ownerId: string,
+    traceIds: string[],
+  ): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (let start = 0; start < traceIds.length; start += HELD_TRACES_PER_LOOKUP) {
+      const rows = await manager.find(HeldSpan, {
+        select: ['id'],
+        where: {
+          userId: ownerId,
+          traceId: In(traceIds.slice(start, start + HELD_TRACES_PER_LOOKUP)),
+        },
+      });
+      for (const found of rows) {
+        ids.add(found.id);
+      }
+    }
+    return ids;
   }
 
   /** Existing traces' rows from their stored spans: the same whatever order they arrived in. */
