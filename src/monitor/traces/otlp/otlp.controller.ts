@@ -94,7 +94,8 @@ export class OtlpController {
       'as a Bearer token. The spans become traces readable through the routes of this tag ' +
       '(README, "Traces", for the mapping). A batch sent again stores nothing twice. Spans of a ' +
       "trace whose flow no span has named yet are held until one does (another user's flow " +
-      'refuses the whole trace) or OTLP_HELD_SPAN_SECONDS pass. Errors are a google.rpc.Status ' +
+      'refuses the whole trace) or OTLP_HELD_SPAN_SECONDS pass, at most OTLP_MAX_HELD_SPANS a ' +
+      'user (more are refused in partialSuccess). Errors are a google.rpc.Status ' +
       "in the request's encoding; 429 and 503 carry Retry-After.",
     requestBody: {
       required: true,
