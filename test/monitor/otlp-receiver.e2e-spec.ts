@@ -36,13 +36,14 @@ async function count(testApp: TestApp, table: string): Promise<number> {
 /** A raw OTLP/HTTP request, for what an exporter never sends (or to read the answer's body). */
 async function post(
   testApp: TestApp,
-  body: Uint8Array | string,
+  body: Uint8Array | string | undefined,
   headers: Record<string, string>,
+  { path = '/v1/traces', method = 'POST' }: { path?: string; method?: string } = {},
 ): Promise<{ status: number; type: string; bytes: Buffer; headers: Headers }> {
-  const response = await fetch(`${testApp.api.baseUrl}/v1/traces`, {
-    method: 'POST',
+  const response = await fetch(`${testApp.api.baseUrl}${path}`, {
+    method,
     headers,
-    body: typeof body === 'string' ? body : Buffer.from(body),
+    body: body === undefined || typeof body === 'string' ? body : Buffer.from(body),
   });
   return {
     status: response.status,
@@ -487,6 +488,116 @@ describeEachDatabase(
     });
   },
   { pgbouncer: true, env: { OTLP_MAX_HELD_SPANS: '5' } },
+);
+
+/** What UNSUPPORTED_CODING_DETAIL says: any coding but one of gzip, deflate or br, once. */
+const UNSUPPORTED_CODING =
+  'Unsupported Content-Encoding: send the body as it is, or compressed once with gzip, deflate or br';
+
+/** A refusal's body read as google.rpc.Status in the answer's encoding (JSON: `detail` beside). */
+function statusOf(answer: { type: string; bytes: Buffer }): { code: number; message: string } {
+  if (answer.type.includes('application/x-protobuf')) {
+    return RpcStatus.toObject(RpcStatus.decode(answer.bytes)) as { code: number; message: string };
+  }
+  expect(answer.type).toContain('application/json');
+  const { code, message, detail } = JSON.parse(answer.bytes.toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+  expect(detail).toBe(message);
+  return { code: code as number, message: message as string };
+}
+
+describeEachDatabase(
+  'POST /v1/traces refused before the route runs (BODY_LIMIT_BYTES=1024)',
+  (ctx) => {
+    const refusals = [
+      [
+        'a declared Content-Length over the limit',
+        {},
+        413,
+        8,
+        'Request body too large: the limit is 1024 bytes',
+      ],
+      ['an unknown Content-Encoding', { 'content-encoding': 'zstd' }, 415, 3, UNSUPPORTED_CODING],
+      [
+        'a nested Content-Encoding',
+        { 'content-encoding': 'gzip, gzip' },
+        415,
+        3,
+        UNSUPPORTED_CODING,
+      ],
+    ] as const;
+    const types = [
+      ['application/x-protobuf', 'application/x-protobuf'],
+      ['application/json', 'application/json'],
+    ] as const;
+
+    describe.each(types)('in %s', (contentType, answerType) => {
+      it.each(refusals)(
+        'answers %s with a google.rpc.Status, status and headers as before',
+        async (_case, headers, status, code, message) => {
+          const alice = await createUser(ctx());
+          // Over the limit only for the first case; the others fail on their coding alone.
+          const body = Buffer.alloc(status === 413 ? 2048 : 16, 1);
+          const answer = await post(ctx(), body, {
+            'x-api-key': alice.key,
+            'content-type': contentType,
+            ...headers,
+          });
+          expect(answer.status).toBe(status);
+          expect(answer.type).toContain(answerType);
+          expect(statusOf(answer)).toEqual({ code, message });
+          if (status === 415) {
+            expect(answer.headers.get('accept-encoding')).toBe('gzip, deflate, br');
+          }
+          expect(await count(ctx(), 'span')).toBe(0);
+        },
+      );
+    });
+
+    it('answers a JSON charset other than UTF-8 with a JSON google.rpc.Status', async () => {
+      const answer = await post(ctx(), '{}', {
+        'content-type': 'application/json; charset=latin1',
+      });
+      expect(answer.status).toBe(415);
+      expect(statusOf(answer)).toEqual({ code: 3, message: 'Request body must be UTF-8 JSON' });
+    });
+
+    it('answers another method with 405, Allow: POST and a google.rpc.Status', async () => {
+      const answer = await post(ctx(), undefined, {}, { method: 'GET' });
+      expect(answer.status).toBe(405);
+      expect(answer.headers.get('allow')).toBe('POST');
+      expect(statusOf(answer)).toEqual({ code: 12, message: 'Method Not Allowed' });
+    });
+
+    it('leaves the answers of the other routes {"detail"} for the same refusals', async () => {
+      const alice = await createUser(ctx());
+      const headers = { 'x-api-key': alice.key, 'content-type': 'application/json' };
+      const tooLarge = await post(ctx(), Buffer.alloc(2048, 1), headers, { path: TRACES });
+      expect(tooLarge.status).toBe(413);
+      expect(JSON.parse(tooLarge.bytes.toString('utf8'))).toEqual({
+        detail: 'Request body too large: the limit is 1024 bytes',
+      });
+      const nested = await post(
+        ctx(),
+        '{}',
+        { ...headers, 'content-encoding': 'gzip, gzip' },
+        {
+          path: TRACES,
+        },
+      );
+      expect(nested.status).toBe(415);
+      expect(nested.headers.get('accept-encoding')).toBe('gzip, deflate, br');
+      expect(JSON.parse(nested.bytes.toString('utf8'))).toEqual({ detail: UNSUPPORTED_CODING });
+      const wrongMethod = await post(ctx(), undefined, {}, { path: TRACES, method: 'PUT' });
+      expect(wrongMethod.status).toBe(405);
+      expect(JSON.parse(wrongMethod.bytes.toString('utf8'))).toEqual({
+        detail: 'Method Not Allowed',
+      });
+    });
+  },
+  { env: { BODY_LIMIT_BYTES: '1024' } },
 );
 
 const postgres = testDatabases().find((database) => database.name === 'postgres');

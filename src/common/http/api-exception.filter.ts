@@ -5,10 +5,13 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  MethodNotAllowedException,
   NotFoundException,
 } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '../../database/database-errors';
+import { OtlpExceptionFilter } from '../../monitor/traces/otlp/otlp-exception.filter';
+import { isOtlpRequest } from '../../monitor/traces/otlp/otlp-route';
 import { DomainError } from '../errors/domain.error';
 import { boundedEcho, boundedText } from '../validation/bounded-echo';
 import { RequestValidationError, ValidationIssue } from '../validation/request-validation.error';
@@ -25,11 +28,15 @@ const HTTP_DETAILS: Partial<Record<number, string>> = {
  * The one place where errors become HTTP answers: `{"detail": ...}` always; validation issues as
  * FastAPI's list; 503 while the database is unreachable; 500 for anything else, with the details
  * kept in the log and never in the answer. It cannot fail itself: whatever goes wrong while
- * answering ends in the plain 500 (or a cut connection once the answer has started).
+ * answering ends in the plain 500 (or a cut connection once the answer has started). The one
+ * exception is the OTLP receiver's path: whatever refuses a request there (the body's headers
+ * before any route, a wrong method) answers in OTLP's shape, a google.rpc.Status
+ * (OtlpExceptionFilter), with the same status and headers.
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
+  private readonly otlp = new OtlpExceptionFilter();
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
@@ -48,14 +55,23 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 
   private answer(exception: unknown, host: ArgumentsHost, response: Response): void {
+    const request = host.switchToHttp().getRequest<Request>();
+    const allowed = this.isUnmatchedRoute(exception, request) ? allowedMethods(request) : [];
+    if (isOtlpRequest(request)) {
+      if (allowed.length > 0 && !response.headersSent) {
+        response.setHeader('Allow', allowed.join(', '));
+        this.otlp.catch(new MethodNotAllowedException(HTTP_DETAILS[405]), host);
+        return;
+      }
+      this.otlp.catch(exception, host);
+      return;
+    }
     const { status, body } = this.describe(exception);
     if (response.headersSent) {
       // A streamed answer failed half-way: the only honest signal left is a cut connection.
       response.destroy();
       return;
     }
-    const request = host.switchToHttp().getRequest<Request>();
-    const allowed = this.isUnmatchedRoute(exception, request) ? allowedMethods(request) : [];
     if (allowed.length > 0) {
       response.setHeader('Allow', allowed.join(', '));
       response.status(HttpStatus.METHOD_NOT_ALLOWED).json({ detail: 'Method Not Allowed' });

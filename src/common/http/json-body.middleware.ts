@@ -1,10 +1,9 @@
 import { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ValidationIssue } from '../validation/request-validation.error';
-import {
-  ACCEPTED_CONTENT_CODINGS,
-  contentCodingOf,
-  UNSUPPORTED_CODING_DETAIL,
-} from './content-encoding';
+import { BodyTooLargeError } from './body-too-large.error';
+import { contentCodingOf } from './content-encoding';
+import { NonUtf8JsonError } from './non-utf8-json.error';
+import { UnsupportedCodingError } from './unsupported-coding.error';
 
 /** Set on the request when its body could not be taken as JSON; reported after authentication. */
 export const BODY_PARSE_ERROR = Symbol('bodyParseError');
@@ -27,13 +26,6 @@ export interface JsonBodyLimits {
   maxDepth: number;
 }
 
-/** The 413 sentence: the limit in MiB when it is a whole number of them. */
-export function bodyTooLargeDetail(limitBytes: number): string {
-  const mib = limitBytes / 1024 / 1024;
-  const limit = Number.isInteger(mib) ? `${mib} MiB` : `${limitBytes} bytes`;
-  return `Request body too large: the limit is ${limit}`;
-}
-
 /**
  * Judges a request's body from its headers alone, before authentication, and refuses at once
  * what the service could not read whoever sent it: a Content-Encoding it does not take (415, on
@@ -42,10 +34,13 @@ export function bodyTooLargeDetail(limitBytes: number): string {
  * an honest client its upload. A JSON body is then only marked to be read: UnreadableRequestGuard
  * reads it once the caller is authenticated, so that no one without a key makes the service
  * inflate or parse anything, and an `Expect: 100-continue` client without one is refused before
- * it sends its body.
+ * it sends its body. The refusals go to the exception filter, like every error, so that each route
+ * gets them in its own shape (the OTLP receiver's google.rpc.Status). The rest of the body is not
+ * read here; what becomes of it (read and thrown away within bounds, or the connection closed) is
+ * decided for every early answer alike (bootstrap/early-answers.ts).
  */
 export function jsonBodyParser(limits: JsonBodyLimits): RequestHandler {
-  return (request: Request, response: Response, next: NextFunction) => {
+  return (request: Request, _response: Response, next: NextFunction) => {
     const declared = request.headers['content-length'];
     const hasBody = declared !== undefined || request.headers['transfer-encoding'] !== undefined;
     if (!hasBody) {
@@ -54,15 +49,14 @@ export function jsonBodyParser(limits: JsonBodyLimits): RequestHandler {
     }
     // An empty body has nothing to decode, whatever coding it names.
     if (Number(declared) !== 0 && contentCodingOf(request) === undefined) {
-      response.setHeader('Accept-Encoding', ACCEPTED_CONTENT_CODINGS);
-      response.status(415).json({ detail: UNSUPPORTED_CODING_DETAIL });
+      next(new UnsupportedCodingError());
       return;
     }
     if (request.headers['content-type'] === undefined) {
       // Not JSON nor an upload (a PATCH of a rename sends `Content-Length: 0` and no type): only
       // the declared size can refuse it.
       if (declared !== undefined && Number(declared) > limits.limitBytes) {
-        refuseTooLarge(response, limits.limitBytes);
+        next(new BodyTooLargeError(limits.limitBytes));
         return;
       }
       next();
@@ -71,7 +65,7 @@ export function jsonBodyParser(limits: JsonBodyLimits): RequestHandler {
     // NDJSON is the import's streamed upload: read line by line in constant memory, of any size.
     const streamedUpload = request.is(STREAMED_UPLOAD_TYPES) !== false;
     if (!streamedUpload && declared !== undefined && Number(declared) > limits.limitBytes) {
-      refuseTooLarge(response, limits.limitBytes);
+      next(new BodyTooLargeError(limits.limitBytes));
       return;
     }
     if (!request.is('application/json')) {
@@ -80,19 +74,10 @@ export function jsonBodyParser(limits: JsonBodyLimits): RequestHandler {
     }
     const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '');
     if (charset && !/^utf-?8$/i.test(charset[1])) {
-      response.status(415).json({ detail: 'Request body must be UTF-8 JSON' });
+      next(new NonUtf8JsonError());
       return;
     }
     (request as RequestWithParseError)[PENDING_JSON_BODY] = limits;
     next();
   };
-}
-
-/**
- * 413 at once. The rest of the body is not read here; what becomes of it (read and thrown away
- * within bounds, or the connection closed) is decided for every early answer alike
- * (bootstrap/early-answers.ts).
- */
-function refuseTooLarge(response: Response, limitBytes: number): void {
-  response.status(413).json({ detail: bodyTooLargeDetail(limitBytes) });
 }

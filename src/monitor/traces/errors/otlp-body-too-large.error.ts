@@ -1,5 +1,5 @@
 import { DomainError } from '../../../common/errors/domain.error';
-import { bodyTooLargeDetail } from '../../../common/http/json-body.middleware';
+import { bodyTooLargeDetail } from '../../../common/http/body-too-large.error';
 
 /** 413: a protobuf body (after decompression) over BODY_LIMIT_BYTES. */
 export class OtlpBodyTooLargeError extends DomainError {

@@ -11,6 +11,7 @@ const GRPC_CODES: Record<number, number> = {
   401: 16, // UNAUTHENTICATED
   403: 7, // PERMISSION_DENIED
   404: 5, // NOT_FOUND
+  405: 12, // UNIMPLEMENTED
   413: 8, // RESOURCE_EXHAUSTED
   415: 3,
   429: 8,
@@ -24,7 +25,8 @@ const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
  * The receiver's errors as OTLP/HTTP wants them: a google.rpc.Status in the request's encoding
  * (protobuf, or JSON with `detail` beside), with the HTTP status of the rest of the API, except
  * that a JSON body that does not parse is a 400 (OTLP's "bad data", not retried) rather than the
- * 422 of the other routes. 429 and 503 carry Retry-After, which OTLP exporters honour.
+ * 422 of the other routes. 429 and 503 carry Retry-After, which OTLP exporters honour. The global
+ * ApiExceptionFilter hands over what refuses a request to this path before its route runs.
  */
 @Catch()
 export class OtlpExceptionFilter implements ExceptionFilter {

@@ -23,6 +23,7 @@ import {
 } from './otlp-codec';
 import { OtlpExceptionFilter } from './otlp-exception.filter';
 import { OtlpIngestService } from './otlp-ingest.service';
+import { OTLP_TRACES_PATH } from './otlp-route';
 
 const REQUEST_EXAMPLE = {
   resourceSpans: [
@@ -72,7 +73,7 @@ const STATUS_BODY = {
 /** OTLP/HTTP's trace export path: outside /api/v1, so that an exporter's base URL is the service's. */
 @ApiTags('Traces')
 @ApiSecurity('api_key')
-@Controller('v1/traces')
+@Controller(OTLP_TRACES_PATH)
 @UseFilters(OtlpExceptionFilter)
 export class OtlpController {
   private readonly bodyLimitBytes: number;
