@@ -167,11 +167,30 @@ async function handleRename(
   for (let index = 1; index < rows.length; index += 1) {
     chunk += `,${serialize(rows[index])}`;
     if (chunk.length >= 65536) {
-      response.write(chunk);
+      // Waits for the socket as the service does: a million messages written without waiting
+      // would queue some 650 MB in the socket, and the kernel refuses that write (ENOBUFS).
+      if (!response.write(chunk) && !(await drained(response))) {
+        return;
+      }
       chunk = '';
     }
   }
   response.end(`${chunk}]`);
+}
+
+/** Resolves true once the answer may be written again, false if its connection closed first. */
+function drained(response: http.ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settle = (writable: boolean) => {
+      response.off('drain', onDrain);
+      response.off('close', onClose);
+      resolve(writable);
+    };
+    const onDrain = () => settle(true);
+    const onClose = () => settle(false);
+    response.on('drain', onDrain);
+    response.on('close', onClose);
+  });
 }
 
 function main(): void {
