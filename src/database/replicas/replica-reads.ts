@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../database-errors';
 import { DatabaseDialect, Row } from '../dialect/database-dialect';
@@ -79,39 +80,38 @@ export class ReplicaReads {
     return target;
   }
 
-  private async *streamFrom(
-    replica: Replica,
-    sql: string,
-    parameters: unknown[],
-  ): AsyncIterable<Row> {
+  private streamFrom(replica: Replica, sql: string, parameters: unknown[]): AsyncIterable<Row> {
     this.dataSource.logger.logQuery(sql, parameters);
-    const client = await replica.pool.connect();
-    let failed = false;
+    let client: PoolClient | undefined;
+    let broken = false;
     // The server may end the connection while no statement is on it (the rows already read, the
     // caller still sending them): the error must not go unheard, and the connection is not reused.
     const onError = () => {
-      failed = true;
+      broken = true;
     };
-    client.on('error', onError);
     // Until its first row, the read is given up if the replica is seen to leave (see `abandon`).
-    const giveUp = () => void client.end().catch(() => undefined);
+    const giveUp = () => void client?.end().catch(() => undefined);
     const waiting = this.waiting.get(replica) ?? new Set<() => void>();
-    this.waiting.set(replica, waiting.add(giveUp));
-    try {
-      this.counters.read(replica.name);
-      for await (const row of readCursor(client, sql, parameters)) {
-        waiting.delete(giveUp);
-        yield row;
-      }
-    } catch (error) {
-      failed = true;
-      throw error;
-    } finally {
-      waiting.delete(giveUp);
-      client.off('error', onError);
-      // A connection that failed is not given to the next read.
-      client.release(failed);
-    }
+    return readCursor(
+      {
+        connect: async () => {
+          client = await replica.pool.connect();
+          client.on('error', onError);
+          this.waiting.set(replica, waiting.add(giveUp));
+          this.counters.read(replica.name);
+          return client;
+        },
+        started: () => waiting.delete(giveUp),
+        end: (failed) => {
+          waiting.delete(giveUp);
+          client?.off('error', onError);
+          // A connection that failed is not given to the next read.
+          client?.release(failed || broken);
+        },
+      },
+      sql,
+      parameters,
+    );
   }
 
   /**
